@@ -1,0 +1,69 @@
+import type Database from 'better-sqlite3';
+import { AuditTrail } from '../audit/audit-trail';
+import { SandboxManager } from '../sandbox/manager';
+import type { SandboxService } from '../sandbox/service';
+import { openDatabase } from '../store/database';
+import { storePath } from '../store/paths';
+import { ProfileRepository } from '../store/profiles';
+import { SettingsRepository } from '../store/settings';
+import { EventBus } from './events';
+import { HandlerRegistry } from './registry';
+
+export type Runtime = 'electron' | 'harness' | 'node';
+
+/**
+ * The headless core shared by the Electron app, the browser harness, the CLI and the tests: the store,
+ * the audit trail, the event bus and the handler registry. Nothing here imports `electron`.
+ */
+export interface Core {
+  runtime: Runtime;
+  dataDir: string;
+  db: Database.Database;
+  settings: SettingsRepository;
+  profiles: ProfileRepository;
+  audit: AuditTrail;
+  events: EventBus;
+  registry: HandlerRegistry;
+  sandbox: SandboxManager;
+  /** Extra version strings shown in "À propos" (Electron adds its own). */
+  versions: Record<string, string>;
+  /** Closers registered by capabilities (servers, IMAP sessions…), run in reverse order by `close`. */
+  onClose(fn: () => Promise<void> | void): void;
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  dataDir: string;
+  runtime: Runtime;
+  versions?: Record<string, string>;
+  sandboxServices?: SandboxService[];
+}
+
+export function createCoreBase(opts: CoreOptions): Core {
+  const db = openDatabase(storePath(opts.dataDir));
+  const settings = new SettingsRepository(db);
+  const events = new EventBus();
+  const audit = new AuditTrail(db);
+  audit.onAppend((entry) => events.emit('audit.appended', entry));
+  const closers: (() => Promise<void> | void)[] = [];
+  let closed = false;
+  return {
+    runtime: opts.runtime,
+    dataDir: opts.dataDir,
+    db,
+    settings,
+    profiles: new ProfileRepository(db, settings),
+    audit,
+    events,
+    registry: new HandlerRegistry(),
+    sandbox: new SandboxManager({ dataDir: opts.dataDir, services: opts.sandboxServices }),
+    versions: { node: process.versions.node, ...opts.versions },
+    onClose: (fn) => closers.push(fn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const fn of closers.reverse()) await fn();
+      db.close();
+    },
+  };
+}

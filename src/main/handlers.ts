@@ -1,0 +1,20 @@
+/**
+ * Composition root of the headless core: every capability registers its handlers here.
+ */
+import { registerAuditHandlers } from './audit/handlers';
+import { createCoreBase, type Core, type CoreOptions } from './core/app-core';
+import { registerCoreHandlers } from './core/handlers';
+import { registerSandboxHandlers } from './sandbox/handlers';
+
+export function registerAllHandlers(core: Core): void {
+  registerCoreHandlers(core);
+  registerAuditHandlers(core);
+  registerSandboxHandlers(core);
+}
+
+/** The core with every capability wired: what Electron, the harness and the CLI start. */
+export function createCore(opts: CoreOptions): Core {
+  const core = createCoreBase(opts);
+  registerAllHandlers(core);
+  return core;
+}

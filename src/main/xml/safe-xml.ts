@@ -1,0 +1,44 @@
+import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
+import { AppError } from '../core/errors';
+
+/**
+ * The only way the project parses XML. Whatever the input (CDA, METADATA.XML, SOAP, SAML, XAdES):
+ * - no DTD at all: a DOCTYPE is refused before parsing, so no entity expansion (billion laughs) and no
+ *   external entity or DTD fetch can happen;
+ * - a size cap;
+ * - malformed XML is an error, not a partial tree.
+ */
+export const MAX_XML_BYTES = 64 * 1024 * 1024;
+
+export class XmlError extends AppError {
+  constructor(detail: string) {
+    super('XML_INVALID', "Le document XML reçu est invalide ou dangereux et n'a pas été lu.", detail);
+  }
+}
+
+export function parseXml(input: string | Uint8Array, what = 'XML'): Document {
+  const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input);
+  if (text.length > MAX_XML_BYTES) throw new XmlError(`${what}: larger than ${MAX_XML_BYTES} bytes`);
+  // Refuse any DTD, wherever it stands (case-insensitive, also inside a leading BOM/comments).
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+    throw new XmlError(`${what}: a DOCTYPE/ENTITY declaration is not accepted (DTDs and entities are refused)`);
+  }
+  const errors: string[] = [];
+  const parser = new DOMParser({
+    onError: (level, msg) => {
+      if (level !== 'warning') errors.push(msg);
+    },
+  });
+  let doc: Document;
+  try {
+    doc = parser.parseFromString(text, 'text/xml');
+  } catch (err) {
+    throw new XmlError(`${what}: ${(err as Error).message}`);
+  }
+  if (errors.length || !doc.documentElement) throw new XmlError(`${what}: ${errors[0] ?? 'no root element'}`);
+  return doc;
+}
+
+export function serializeXml(node: Document | import('@xmldom/xmldom').Node): string {
+  return new XMLSerializer().serializeToString(node as never);
+}

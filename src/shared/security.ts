@@ -1,0 +1,24 @@
+/**
+ * Content-Security-Policy of the renderer, in Electron (response header + meta) and in the browser
+ * harness. No remote content: everything comes from the app's own origin.
+ * - `wasm-unsafe-eval` lets the imaging codecs (WebAssembly) compile; it does not allow `eval`.
+ * - `blob:` workers for the image decoders; `data:`/`blob:` images for thumbnails and PDFs.
+ */
+export const RENDERER_CSP = [
+  "default-src 'none'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "frame-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The custom scheme the packaged renderer is served from (Electron). */
+export const APP_SCHEME = 'app';
+export const APP_ORIGIN = `${APP_SCHEME}://lps`;
