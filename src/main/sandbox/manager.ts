@@ -40,7 +40,7 @@ export class SandboxManager {
   status(): SandboxProfile {
     const profile = this.read();
     const services = Object.fromEntries(
-      Object.entries(profile.services).map(([id, s]) => [id, { ...s, running: s.pids.length > 0 && s.pids.every(isAlive) }]),
+      Object.entries(profile.services).map(([id, s]) => [id, { ...s, running: profile.running && s.pids.every(isAlive) }]),
     );
     const running = profile.running && Object.values(services).every((s) => s.running);
     return { ...profile, running, services };
