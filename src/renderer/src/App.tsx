@@ -1,0 +1,93 @@
+import { useEffect, type ReactNode } from 'react';
+import { lps } from './api';
+import { ErrorNotice } from './components/ErrorNotice';
+import { AuditScreen } from './screens/AuditScreen';
+import { ComingScreen } from './screens/ComingScreen';
+import { HomeScreen } from './screens/HomeScreen';
+import { SettingsScreen } from './screens/SettingsScreen';
+import { useApp, type ScreenId } from './store/app';
+
+const NAV: { id: ScreenId; label: string }[] = [
+  { id: 'home', label: 'Accueil' },
+  { id: 'share', label: 'Partager' },
+  { id: 'inbox', label: 'Messagerie' },
+  { id: 'dmp', label: 'Dossier DMP' },
+  { id: 'imaging', label: 'Imagerie' },
+  { id: 'audit', label: 'Traces' },
+  { id: 'settings', label: 'Paramètres' },
+];
+
+function screenOf(id: ScreenId): ReactNode {
+  switch (id) {
+    case 'home':
+      return <HomeScreen />;
+    case 'audit':
+      return <AuditScreen />;
+    case 'settings':
+      return <SettingsScreen />;
+    case 'share':
+      return <ComingScreen title="Partager un document" text="Envoi par messagerie sécurisée et alimentation du DMP en une seule action." />;
+    case 'inbox':
+      return <ComingScreen title="Messagerie" text="Réception des documents MSSanté, intégration et accusés de lecture." />;
+    case 'dmp':
+      return <ComingScreen title="Dossier DMP" text="Consultation et gestion des documents du dossier médical partagé." />;
+    case 'imaging':
+      return <ComingScreen title="Imagerie" text="Examens d'imagerie antérieurs et visionneuse DICOM." />;
+  }
+}
+
+export function App() {
+  const { screen, go, load, info, profile, loadError, unseen, bumpUnseen } = useApp();
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useEffect(
+    () =>
+      lps.on('notification', (n) => {
+        if (n.level === 'info' || n.level === 'success') bumpUnseen();
+      }),
+    [bumpUnseen],
+  );
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Aller au contenu
+      </a>
+      <header className="topbar">
+        <span className="brand">{info?.name ?? 'Compagnon LPS'}</span>
+        {profile ? (
+          <span className={`badge ${profile.active === 'sandbox' ? 'badge-sandbox' : 'badge-production'}`} data-testid="profile-badge">
+            {profile.active === 'sandbox' ? 'Bac à sable' : 'Production'}
+          </span>
+        ) : null}
+      </header>
+      <nav className="sidebar" aria-label="Navigation principale">
+        <ul>
+          {NAV.map((item) => (
+            <li key={item.id}>
+              <button
+                type="button"
+                className={`nav-item${screen === item.id ? ' active' : ''}`}
+                aria-current={screen === item.id ? 'page' : undefined}
+                onClick={() => go(item.id)}
+              >
+                {item.label}
+                {item.id === 'inbox' && unseen > 0 ? (
+                  <span className="count" aria-label={`${unseen} nouveau(x) document(s)`}>
+                    {unseen}
+                  </span>
+                ) : null}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" className="content" tabIndex={-1}>
+        {loadError ? <ErrorNotice error={loadError} onRetry={() => void load()} /> : null}
+        {screenOf(screen)}
+      </main>
+    </div>
+  );
+}

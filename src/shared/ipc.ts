@@ -1,0 +1,3 @@
+/** Electron IPC channel names (preload ↔ main). */
+export const IPC_INVOKE = 'lps:invoke';
+export const IPC_EVENT = 'lps:event';
