@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -9,7 +8,6 @@ export const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
 
 /** Launches headless Chromium with the flags this closed network needs; close it in afterAll. */
 export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lps-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -21,14 +19,13 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
     browser,
     close: async () => {
+      // playwright-core creates and removes its own temporary profile.
       await browser.close().catch(() => {});
-      fs.rmSync(profile, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,269 @@
+/**
+ * The Electron runtime cannot run here: this loads the BUILT main and preload bundles with a stand-in
+ * `electron` module and checks what they ask of Electron — window options, CSP, protocol, IPC wiring,
+ * navigation rules, single-instance lock and the French menu.
+ */
+import fs from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERER_CSP } from '../../../src/shared/security';
+import { ensureBuilt, OUT } from '../../support/build';
+import { tempDir } from '../../support/tmp';
+
+type Fn = (...args: any[]) => any;
+
+interface Recorder {
+  windows: { options: any; loaded?: string; sent: any[][] }[];
+  ipc: Map<string, Fn>;
+  protocols: Map<string, Fn>;
+  privileged: any[];
+  headersHook?: Fn;
+  permissionHandler?: Fn;
+  menu?: any[];
+  appEvents: Map<string, Fn[]>;
+  opened: string[];
+  quit: number;
+  exposed: Map<string, any>;
+  rendererListeners: Map<string, Fn[]>;
+  invoked: any[][];
+}
+
+function standIn(lock: boolean): { electron: any; rec: Recorder } {
+  const rec: Recorder = {
+    windows: [],
+    ipc: new Map(),
+    protocols: new Map(),
+    privileged: [],
+    appEvents: new Map(),
+    opened: [],
+    quit: 0,
+    exposed: new Map(),
+    rendererListeners: new Map(),
+    invoked: [],
+  };
+  let userData = '';
+  class BrowserWindow {
+    static all: BrowserWindow[] = [];
+    static getAllWindows() {
+      return BrowserWindow.all;
+    }
+    entry: Recorder['windows'][number];
+    webContents: any;
+    constructor(options: any) {
+      this.entry = { options, sent: [] };
+      rec.windows.push(this.entry);
+      this.webContents = { send: (...a: any[]) => this.entry.sent.push(a) };
+      BrowserWindow.all.push(this);
+    }
+    loadURL(url: string) {
+      this.entry.loaded = url;
+      return Promise.resolve();
+    }
+    once() {}
+    on() {}
+    show() {}
+  }
+  const electron = {
+    app: {
+      setPath: (name: string, p: string) => {
+        if (name === 'userData') userData = p;
+      },
+      getPath: () => userData,
+      requestSingleInstanceLock: () => lock,
+      on: (ev: string, fn: Fn) => rec.appEvents.set(ev, [...(rec.appEvents.get(ev) ?? []), fn]),
+      whenReady: () => Promise.resolve(),
+      quit: () => {
+        rec.quit++;
+      },
+      exit: () => {},
+    },
+    BrowserWindow,
+    ipcMain: { handle: (ch: string, fn: Fn) => rec.ipc.set(ch, fn) },
+    protocol: {
+      registerSchemesAsPrivileged: (s: any[]) => rec.privileged.push(...s),
+      handle: (scheme: string, fn: Fn) => rec.protocols.set(scheme, fn),
+    },
+    net: {
+      fetch: async (url: string) => new Response(fs.readFileSync(new URL(url))),
+    },
+    session: {
+      defaultSession: {
+        webRequest: { onHeadersReceived: (fn: Fn) => (rec.headersHook = fn) },
+        setPermissionRequestHandler: (fn: Fn) => (rec.permissionHandler = fn),
+        setPermissionCheckHandler: () => {},
+      },
+    },
+    Menu: {
+      buildFromTemplate: (t: any[]) => t,
+      setApplicationMenu: (t: any[]) => (rec.menu = t),
+    },
+    Notification: class {
+      static isSupported() {
+        return false;
+      }
+    },
+    dialog: { showErrorBox: () => {}, showMessageBox: () => Promise.resolve() },
+    shell: { openExternal: (u: string) => rec.opened.push(u) },
+    contextBridge: { exposeInMainWorld: (k: string, v: any) => rec.exposed.set(k, v) },
+    ipcRenderer: {
+      invoke: (...a: any[]) => {
+        rec.invoked.push(a);
+        return Promise.resolve({ ok: true, value: 'pong' });
+      },
+      on: (ch: string, fn: Fn) => rec.rendererListeners.set(ch, [...(rec.rendererListeners.get(ch) ?? []), fn]),
+      removeListener: (ch: string, fn: Fn) => rec.rendererListeners.set(ch, (rec.rendererListeners.get(ch) ?? []).filter((f) => f !== fn)),
+    },
+  };
+  return { electron, rec };
+}
+
+/** Loads a CommonJS bundle with `require('electron')` answered by the stand-in. */
+function loadWith(bundle: string, electron: unknown): void {
+  const M = Module as unknown as { _load: Fn };
+  const original = M._load;
+  M._load = function (request: string, ...rest: any[]) {
+    if (request === 'electron') return electron;
+    return original.call(this, request, ...rest);
+  };
+  try {
+    const req = Module.createRequire(bundle);
+    delete req.cache[bundle];
+    req(bundle);
+  } finally {
+    M._load = original;
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 50));
+
+describe('built Electron main bundle', () => {
+  const tmp = tempDir();
+  let rec: Recorder;
+  const mainBundle = path.join(OUT, 'main', 'index.js');
+
+  beforeAll(async () => {
+    ensureBuilt();
+    process.env.LPS_DATA_DIR = tmp.dir;
+    const s = standIn(true);
+    rec = s.rec;
+    loadWith(mainBundle, s.electron);
+    await tick();
+  });
+  afterAll(async () => {
+    for (const fn of rec.appEvents.get('will-quit') ?? []) fn({ preventDefault() {} });
+    await tick();
+    delete process.env.LPS_DATA_DIR;
+    tmp.cleanup();
+  });
+
+  it('opens one sandboxed, isolated window without Node, with the built preload', () => {
+    expect(rec.windows).toHaveLength(1);
+    const wp = rec.windows[0]!.options.webPreferences;
+    expect(wp).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
+    expect(wp.preload).toBe(path.join(OUT, 'preload', 'index.cjs'));
+    expect(fs.existsSync(wp.preload)).toBe(true);
+    expect(rec.windows[0]!.options.minWidth).toBe(1280);
+    expect(rec.windows[0]!.loaded).toBe('app://lps/index.html');
+  });
+
+  it('serves the renderer from app:// with the strict CSP and nothing outside it', async () => {
+    expect(rec.privileged[0]).toMatchObject({ scheme: 'app', privileges: { standard: true, secure: true } });
+    const handler = rec.protocols.get('app')!;
+    const ok: Response = await handler(new Request('app://lps/index.html'));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-security-policy')).toBe(RENDERER_CSP);
+    expect(await ok.text()).toContain('<div id="root">');
+    const escape: Response = await handler(new Request('app://lps/..%2f..%2fpackage.json'));
+    expect(escape.status).toBe(404);
+    const other: Response = await handler(new Request('app://evil/index.html'));
+    expect(other.status).toBe(404);
+    expect(RENDERER_CSP).toMatch(/default-src 'none'/);
+    expect(RENDERER_CSP).not.toMatch(/'unsafe-inline'|'unsafe-eval'|https?:|\*/);
+  });
+
+  it('adds the CSP to every response and refuses permission requests', () => {
+    let out: any;
+    rec.headersHook!({ responseHeaders: { a: ['b'] } }, (r: any) => (out = r));
+    expect(out.responseHeaders['Content-Security-Policy']).toEqual([RENDERER_CSP]);
+    let granted: boolean | undefined;
+    rec.permissionHandler!({}, 'media', (g: boolean) => (granted = g));
+    expect(granted).toBe(false);
+  });
+
+  it('wires IPC to the handler registry, trusting only the app origin', async () => {
+    const invoke = rec.ipc.get('lps:invoke')!;
+    const trusted = { senderFrame: { url: 'app://lps/index.html' } };
+    expect(await invoke(trusted, 'app.echo', { text: 'salut' })).toMatchObject({ ok: true, value: { text: 'salut' } });
+    expect(await invoke(trusted, 'app.echo', { text: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await invoke({ senderFrame: { url: 'https://evil.example/' } }, 'app.echo', { text: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
+    const info = await invoke(trusted, 'app.info', {});
+    expect(info.value).toMatchObject({ runtime: 'electron', dataDir: tmp.dir });
+  });
+
+  it('pushes core events to the window', async () => {
+    const invoke = rec.ipc.get('lps:invoke')!;
+    await invoke({ senderFrame: { url: 'app://lps/index.html' } }, 'profile.choose', { profile: 'sandbox' });
+    const sent = rec.windows[0]!.sent;
+    expect(sent.some(([ch, name]) => ch === 'lps:event' && name === 'audit.appended')).toBe(true);
+  });
+
+  it('blocks navigation and new windows, sending https links to the system browser', () => {
+    const handlers = new Map<string, Fn>();
+    let openHandler: Fn | undefined;
+    const contents = { on: (ev: string, fn: Fn) => handlers.set(ev, fn), setWindowOpenHandler: (fn: Fn) => (openHandler = fn) };
+    for (const fn of rec.appEvents.get('web-contents-created') ?? []) fn({}, contents);
+    let prevented = 0;
+    const ev = { preventDefault: () => prevented++ };
+    handlers.get('will-navigate')!(ev, 'https://www.ameli.fr/');
+    handlers.get('will-navigate')!(ev, 'file:///etc/passwd');
+    handlers.get('will-attach-webview')!(ev);
+    expect(prevented).toBe(3);
+    expect(openHandler!({ url: 'https://esante.gouv.fr/' })).toEqual({ action: 'deny' });
+    expect(openHandler!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
+    expect(rec.opened).toEqual(['https://www.ameli.fr/', 'https://esante.gouv.fr/']);
+  });
+
+  it('has a French application menu', () => {
+    const labels = rec.menu!.map((m) => m.label);
+    expect(labels).toEqual(expect.arrayContaining(['Fichier', 'Édition', 'Affichage', 'Fenêtre', 'Aide']));
+    const edit = rec.menu!.find((m) => m.label === 'Édition');
+    expect(edit.submenu.map((i: any) => i.label)).toContain('Coller');
+  });
+});
+
+describe('built Electron main bundle, second instance', () => {
+  it('quits without opening a window when another instance holds the lock', async () => {
+    ensureBuilt();
+    const { electron, rec } = standIn(false);
+    loadWith(path.join(OUT, 'main', 'index.js'), electron);
+    await tick();
+    expect(rec.quit).toBe(1);
+    expect(rec.windows).toHaveLength(0);
+  });
+});
+
+describe('built preload bundle', () => {
+  it('exposes only invoke/on on window.lps, forwarding to the IPC channels', async () => {
+    ensureBuilt();
+    const { electron, rec } = standIn(true);
+    loadWith(path.join(OUT, 'preload', 'index.cjs'), electron);
+    expect([...rec.exposed.keys()]).toEqual(['lps']);
+    const lps = rec.exposed.get('lps');
+    expect(Object.keys(lps).sort()).toEqual(['invoke', 'on']);
+    expect(Object.isFrozen(lps)).toBe(true);
+    expect(await lps.invoke('app.echo', { text: 'x' })).toEqual({ ok: true, value: 'pong' });
+    expect(rec.invoked[0]).toEqual(['lps:invoke', 'app.echo', { text: 'x' }]);
+    const got: unknown[] = [];
+    const off = lps.on('notification', (p: unknown) => got.push(p));
+    const [listener] = rec.rendererListeners.get('lps:event')!;
+    listener!({}, 'notification', { title: 'a' });
+    listener!({}, 'audit.appended', { id: 1 });
+    expect(got).toEqual([{ title: 'a' }]);
+    off();
+    expect(rec.rendererListeners.get('lps:event')).toEqual([]);
+  });
+});
