@@ -1,8 +1,12 @@
 import type { SandboxService } from './service';
+import { pacsSandboxService } from '../imaging/sandbox-service';
 
 /**
  * The sandbox services, in start order (a service may read the profile sections written by the ones
  * before it: the mail server needs the PSC provider's introspection URL, the DMP server the test CA, …).
  * Each capability adds its service here.
  */
-export const ALL_SERVICES: SandboxService[] = [];
+export const ALL_SERVICES: SandboxService[] = [
+  // pacs stays LAST (its KOS are published by the DMP sandbox through sandboxImagingSeed()).
+  pacsSandboxService,
+];

@@ -15,6 +15,10 @@ export interface DicomElement {
   tag: number;
   /** Explicit VR, or the VR inferred for implicit files (`SQ`, else `UN`). */
   vr: string;
+  /** Offset of the element header (its tag) in `DicomDataSet.bytes`. */
+  start: number;
+  /** Offset just past the element (after any delimiter). */
+  end: number;
   /** Offset of the value in `DicomDataSet.bytes`. */
   offset: number;
   /** Value length in bytes (for undefined-length sequences: the bytes up to, not including, the delimiter). */
@@ -71,6 +75,8 @@ export class DicomDataSet {
 }
 
 export interface ParsedDicom {
+  /** The bytes the dataset offsets refer to (the inflated body for deflated files). */
+  body?: Buffer;
   /** The file meta information (group 0002), absent for a bare dataset. */
   meta?: DicomDataSet;
   transferSyntaxUid: string;
@@ -172,17 +178,17 @@ class Reader {
         // UN with undefined length is an implicit-VR little endian sequence (PS3.5 6.2.2).
         const sub = vr === 'UN' ? new Reader(this.buf, false, this.charset) : this;
         const r = sub.parseSequence(valueOffset, end, depth + 1, true);
-        return { element: { tag: t, vr: 'SQ', offset: valueOffset, length: r.contentEnd - valueOffset, items: r.items }, next: r.next };
+        return { element: { tag: t, vr: 'SQ', start: pos, end: r.next, offset: valueOffset, length: r.contentEnd - valueOffset, items: r.items }, next: r.next };
       }
       if (t === T.PixelData && (vr === 'OB' || vr === 'OW')) {
         const r = this.parseFragments(valueOffset, end);
-        return { element: { tag: t, vr, offset: valueOffset, length: r.contentEnd - valueOffset, fragments: r.fragments }, next: r.next };
+        return { element: { tag: t, vr, start: pos, end: r.next, offset: valueOffset, length: r.contentEnd - valueOffset, fragments: r.fragments }, next: r.next };
       }
       throw malformed(`element ${tagString(t)} (${vr}) at offset ${pos} has an undefined length, allowed only for sequences and pixel data`);
     }
 
     this.need(valueOffset, length, end, `value of ${tagString(t)}`);
-    const element: DicomElement = { tag: t, vr, offset: valueOffset, length };
+    const element: DicomElement = { tag: t, vr, start: pos, end: valueOffset + length, offset: valueOffset, length };
     if (vr === 'SQ') {
       element.items = this.parseSequence(valueOffset, valueOffset + length, depth + 1, false).items;
     } else if (!this.explicit && length >= 8 && this.readTag(valueOffset, valueOffset + length, 'value') === T.Item) {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { LONG_VRS, T, TS } from './constants';
+import { parseDicom } from './parser';
 
 /**
  * A small DICOM writer: Part 10 files in explicit or implicit VR little endian, with defined- or
@@ -158,4 +159,34 @@ export function writePart10(elements: WElement[], opts: WriteOptions = {}): Buff
   preamble.write('DICM', 128, 'latin1');
   const body = encodeDataSet(elements, ts !== TS.ImplicitLE, opts.undefinedLengths);
   return Buffer.concat([preamble, groupLength, metaBody, body]);
+}
+
+/**
+ * Rewrites top-level attributes of a little-endian DICOM file (new UIDs, patient identity…) keeping every
+ * other element byte for byte, pixel data included. Elements are replaced, added or (value `null`) removed.
+ */
+export function rewritePart10(bytes: Buffer, changes: [tag: number, vr: string, value: WValue | null][]): Buffer {
+  const parsed = parseDicom(bytes);
+  const ts = parsed.transferSyntaxUid;
+  if (ts === TS.DeflatedExplicitLE) throw new Error('rewriting deflated files is not supported');
+  const explicit = ts !== TS.ImplicitLE;
+  const ds = parsed.dataset;
+  const byTag = new Map(changes.map((c) => [c[0], c]));
+  const tags = [...new Set([...ds.elements.keys(), ...byTag.keys()])].sort((a, b) => a - b);
+  const parts: Buffer[] = [];
+  for (const t of tags) {
+    const change = byTag.get(t);
+    if (change) {
+      if (change[2] !== null) parts.push(encodeDataSet([[change[0], change[1], change[2]]], explicit));
+      continue;
+    }
+    const el = ds.elements.get(t)!;
+    parts.push(ds.bytes.subarray(el.start, el.end));
+  }
+  const sopClass = (byTag.get(T.SopClassUid)?.[2] as string | undefined) ?? ds.string(T.SopClassUid)!;
+  const sopInstance = (byTag.get(T.SopInstanceUid)?.[2] as string | undefined) ?? ds.string(T.SopInstanceUid)!;
+  const head = writePart10([[T.SopClassUid, 'UI', sopClass], [T.SopInstanceUid, 'UI', sopInstance]], { transferSyntaxUid: ts });
+  // `head` = preamble + meta + the two elements just written: keep only preamble + meta.
+  const metaEnd = 132 + 12 + head.readUInt32LE(132 + 8);
+  return Buffer.concat([head.subarray(0, metaEnd), ...parts]);
 }
