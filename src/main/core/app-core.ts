@@ -1,10 +1,13 @@
+import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { AuditTrail } from '../audit/audit-trail';
 import { SandboxManager } from '../sandbox/manager';
 import type { SandboxService } from '../sandbox/service';
 import { openDatabase } from '../store/database';
+import { fileKeyProtector, loadDataKey, type KeyProtector } from '../store/key-protector';
 import { storePath } from '../store/paths';
 import { ProfileRepository } from '../store/profiles';
+import { SecureBlobStore } from '../store/secure-blobs';
 import { SettingsRepository } from '../store/settings';
 import { EventBus } from './events';
 import { HandlerRegistry } from './registry';
@@ -25,6 +28,8 @@ export interface Core {
   events: EventBus;
   registry: HandlerRegistry;
   sandbox: SandboxManager;
+  /** Document bodies at rest, encrypted (never stored in clear). */
+  blobs: SecureBlobStore;
   /** Extra version strings shown in "À propos" (Electron adds its own). */
   versions: Record<string, string>;
   /** Closers registered by capabilities (servers, IMAP sessions…), run in reverse order by `close`. */
@@ -37,6 +42,8 @@ export interface CoreOptions {
   runtime: Runtime;
   versions?: Record<string, string>;
   sandboxServices?: SandboxService[];
+  /** How the data key is protected: Electron passes its safeStorage protector; plain Node uses a 0600 file. */
+  keyProtector?: KeyProtector;
 }
 
 export function createCoreBase(opts: CoreOptions): Core {
@@ -57,6 +64,7 @@ export function createCoreBase(opts: CoreOptions): Core {
     events,
     registry: new HandlerRegistry(),
     sandbox: new SandboxManager({ dataDir: opts.dataDir, services: opts.sandboxServices }),
+    blobs: new SecureBlobStore(path.join(opts.dataDir, 'blobs'), loadDataKey(opts.dataDir, opts.keyProtector ?? fileKeyProtector)),
     versions: { node: process.versions.node, ...opts.versions },
     onClose: (fn) => closers.push(fn),
     async close() {

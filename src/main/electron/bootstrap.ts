@@ -13,6 +13,7 @@ import { productInfo } from '../core/version';
 import { createCore } from '../handlers';
 import { resolveDataDir } from '../store/paths';
 import { menuTemplate } from './menu';
+import { safeStorageProtector } from './safe-storage';
 import { contentType, resolveRendererFile } from './renderer-files';
 import { isExternalUrlAllowed, mainWindowOptions } from './window';
 
@@ -57,6 +58,7 @@ function start(): void {
   core = createCore({
     dataDir: app.getPath('userData'),
     runtime: 'electron',
+    keyProtector: safeStorageProtector(),
     versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
   });
   const c = core;

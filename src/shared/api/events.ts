@@ -9,6 +9,15 @@ export const events = {
     title: z.string(),
     body: z.string().optional(),
   }),
+  /** Progress of long work (sync, fetch, publish…): `total` absent while unknown; `done` true at the end. */
+  'task.progress': z.object({
+    taskId: z.string(),
+    label: z.string(),
+    current: z.number(),
+    total: z.number().optional(),
+    finished: z.boolean(),
+    error: z.object({ code: z.string(), message: z.string(), detail: z.string().optional() }).optional(),
+  }),
 } as const;
 
 export type EventName = keyof typeof events;

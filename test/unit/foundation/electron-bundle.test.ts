@@ -105,6 +105,11 @@ function standIn(lock: boolean): { electron: any; rec: Recorder } {
     },
     dialog: { showErrorBox: () => {}, showMessageBox: () => Promise.resolve() },
     shell: { openExternal: (u: string) => rec.opened.push(u) },
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      encryptString: (s: string) => Buffer.from(`os-wrapped:${Buffer.from(s).toString('hex')}`),
+      decryptString: (b: Buffer) => Buffer.from(b.toString().slice('os-wrapped:'.length), 'hex').toString(),
+    },
     contextBridge: { exposeInMainWorld: (k: string, v: any) => rec.exposed.set(k, v) },
     ipcRenderer: {
       invoke: (...a: any[]) => {
@@ -202,6 +207,12 @@ describe('built Electron main bundle', () => {
     });
     const info = await invoke(trusted, 'app.info', {});
     expect(info.value).toMatchObject({ runtime: 'electron', dataDir: tmp.dir });
+  });
+
+  it('protects the documents key with the OS keychain (safeStorage)', () => {
+    const wrapped = fs.readFileSync(path.join(tmp.dir, 'keys', 'data-key.os-keychain'), 'utf8');
+    expect(wrapped.startsWith('os-wrapped:')).toBe(true);
+    expect(fs.existsSync(path.join(tmp.dir, 'keys', 'data-key.file'))).toBe(false);
   });
 
   it('pushes core events to the window', async () => {
