@@ -1,3 +1,6 @@
+import { sharingMigrations } from '../sharing/share-jobs';
+import { mssanteMigrations } from '../mssante/migrations';
+import { patientsMigrations } from '../patients/migrations';
 /**
  * Versioned migrations. Each capability owns its list (ids are `<domain>/<NNN>-<name>`) and adds it to
  * `ALL_MIGRATIONS` below; a migration runs once, in this order, inside a transaction, and is recorded in
@@ -54,4 +57,4 @@ export const foundationMigrations: Migration[] = [
   },
 ];
 
-export const ALL_MIGRATIONS: Migration[] = [...foundationMigrations];
+export const ALL_MIGRATIONS: Migration[] = [...foundationMigrations, ...sharingMigrations, ...patientsMigrations, ...mssanteMigrations];
