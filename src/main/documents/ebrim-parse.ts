@@ -1,0 +1,167 @@
+/** Reads ebRIM 3.0: METADATA.XML, ITI-41 requests, registry responses (AdhocQueryResponse, RegistryResponse). */
+import type { Element } from '@xmldom/xmldom';
+import { parseXml } from '../xml/safe-xml';
+import type { XdsAssociation, XdsAuthor, XdsCode, XdsDocumentEntry, XdsSubmissionSet } from './types';
+import { XDM_ACTION_SLOT, XDM_ACTION_SLOT_ALIASES } from './wire-profile';
+import { XDS } from './xds-constants';
+import { attr, child, children } from './xml-util';
+
+export interface RegistryError {
+  errorCode: string;
+  codeContext: string;
+  severity: string;
+  location?: string;
+}
+
+export interface EbrimParsed {
+  rootName: string;
+  status?: string;
+  submissionSets: XdsSubmissionSet[];
+  documents: XdsDocumentEntry[];
+  associations: XdsAssociation[];
+  objectRefs: string[];
+  errors: RegistryError[];
+}
+
+function slots(e: Element): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of children(e, 'Slot')) {
+    const n = attr(s, 'name');
+    if (!n) continue;
+    const values = children(child(s, 'ValueList'), 'Value').map((v) => v.textContent ?? '');
+    (out[n] ??= []).push(...values);
+  }
+  return out;
+}
+
+function localized(e: Element, tag: 'Name' | 'Description'): string | undefined {
+  return attr(child(child(e, tag), 'LocalizedString'), 'value');
+}
+
+function codeOf(c: Element): XdsCode {
+  return { code: attr(c, 'nodeRepresentation') ?? '', codingScheme: slots(c).codingScheme?.[0] ?? '', displayName: localized(c, 'Name') ?? '' };
+}
+
+function authorOf(c: Element): XdsAuthor {
+  const s = slots(c);
+  return {
+    ...(s.authorPerson?.[0] ? { authorPerson: s.authorPerson[0] } : {}),
+    authorInstitution: s.authorInstitution ?? [],
+    authorRole: s.authorRole ?? [],
+    authorSpecialty: s.authorSpecialty ?? [],
+    ...(s.authorTelecommunication ? { authorTelecommunication: s.authorTelecommunication } : {}),
+  };
+}
+
+function externalIds(e: Element): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const x of children(e, 'ExternalIdentifier')) {
+    const scheme = attr(x, 'identificationScheme');
+    const value = attr(x, 'value');
+    if (scheme && value !== undefined) m.set(scheme, value);
+  }
+  return m;
+}
+
+const KNOWN_DE_SLOTS = new Set([
+  'creationTime', 'hash', 'languageCode', 'legalAuthenticator', 'repositoryUniqueId', 'serviceStartTime', 'serviceStopTime',
+  'size', 'sourcePatientId', 'sourcePatientInfo', 'URI', XDS.REFERENCE_ID_LIST, 'homeCommunityId',
+]);
+
+const EMPTY_CODE: XdsCode = { code: '', codingScheme: '', displayName: '' };
+
+function documentEntry(e: Element): XdsDocumentEntry {
+  const s = slots(e);
+  const cls = children(e, 'Classification');
+  const by = (scheme: string) => cls.filter((c) => attr(c, 'classificationScheme') === scheme);
+  const ext = externalIds(e);
+  const extraSlots: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(s)) if (!KNOWN_DE_SLOTS.has(k)) extraSlots[XDM_ACTION_SLOT_ALIASES.includes(k) ? XDM_ACTION_SLOT : k] = v;
+  // URI may be split over several values ("1|part", "2|part") in XDS; join them.
+  let uri = s.URI?.length === 1 ? s.URI[0] : s.URI?.length ? s.URI.map((u) => u.replace(/^\d+\|/, '')).join('') : undefined;
+  if (uri === '') uri = undefined;
+  const size = s.size?.[0];
+  const version = child(e, 'VersionInfo');
+  return {
+    entryUUID: attr(e, 'id') ?? '',
+    uniqueId: ext.get(XDS.DE_UNIQUE_ID) ?? '',
+    patientId: ext.get(XDS.DE_PATIENT_ID) ?? '',
+    sourcePatientId: s.sourcePatientId?.[0] ?? '',
+    sourcePatientInfo: s.sourcePatientInfo ?? [],
+    mimeType: attr(e, 'mimeType') ?? '',
+    title: localized(e, 'Name') ?? '',
+    ...(localized(e, 'Description') ? { comments: localized(e, 'Description') } : {}),
+    creationTime: s.creationTime?.[0] ?? '',
+    ...(s.serviceStartTime?.[0] ? { serviceStartTime: s.serviceStartTime[0] } : {}),
+    ...(s.serviceStopTime?.[0] ? { serviceStopTime: s.serviceStopTime[0] } : {}),
+    languageCode: s.languageCode?.[0] ?? '',
+    ...(s.legalAuthenticator?.[0] ? { legalAuthenticator: s.legalAuthenticator[0] } : {}),
+    ...(s.hash?.[0] ? { hash: s.hash[0].toLowerCase() } : {}),
+    ...(size !== undefined && /^\d+$/.test(size) ? { size: Number(size) } : {}),
+    ...(uri ? { URI: uri } : {}),
+    ...(s.repositoryUniqueId?.[0] ? { repositoryUniqueId: s.repositoryUniqueId[0] } : {}),
+    ...(version && attr(version, 'versionName') && /^\d+$/.test(attr(version, 'versionName')!) ? { versionNumber: Number(attr(version, 'versionName')) } : {}),
+    classCode: by(XDS.DE_CLASS).map(codeOf)[0] ?? EMPTY_CODE,
+    typeCode: by(XDS.DE_TYPE).map(codeOf)[0] ?? EMPTY_CODE,
+    formatCode: by(XDS.DE_FORMAT).map(codeOf)[0] ?? EMPTY_CODE,
+    healthcareFacilityTypeCode: by(XDS.DE_FACILITY).map(codeOf)[0] ?? EMPTY_CODE,
+    practiceSettingCode: by(XDS.DE_PRACTICE).map(codeOf)[0] ?? EMPTY_CODE,
+    confidentialityCodes: by(XDS.DE_CONFIDENTIALITY).map(codeOf),
+    eventCodes: by(XDS.DE_EVENT).map(codeOf),
+    authors: by(XDS.DE_AUTHOR).map(authorOf),
+    referenceIdList: s[XDS.REFERENCE_ID_LIST] ?? [],
+    extraSlots,
+    ...(attr(e, 'status') ? { availabilityStatus: attr(e, 'status') } : {}),
+    ...(attr(e, 'objectType') ? { objectType: attr(e, 'objectType') } : {}),
+    ...(attr(e, 'home') || s.homeCommunityId?.[0] ? { homeCommunityId: attr(e, 'home') ?? s.homeCommunityId![0] } : {}),
+  };
+}
+
+function submissionSet(e: Element): XdsSubmissionSet {
+  const s = slots(e);
+  const cls = children(e, 'Classification');
+  const ext = externalIds(e);
+  const extraSlots: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(s)) if (k !== 'submissionTime' && k !== 'intendedRecipient') extraSlots[XDM_ACTION_SLOT_ALIASES.includes(k) ? XDM_ACTION_SLOT : k] = v;
+  return {
+    entryUUID: attr(e, 'id') ?? '',
+    uniqueId: ext.get(XDS.SS_UNIQUE_ID) ?? '',
+    sourceId: ext.get(XDS.SS_SOURCE_ID) ?? '',
+    patientId: ext.get(XDS.SS_PATIENT_ID) ?? '',
+    submissionTime: s.submissionTime?.[0] ?? '',
+    contentTypeCode: cls.filter((c) => attr(c, 'classificationScheme') === XDS.SS_CONTENT_TYPE).map(codeOf)[0] ?? EMPTY_CODE,
+    ...(localized(e, 'Name') ? { title: localized(e, 'Name') } : {}),
+    ...(localized(e, 'Description') ? { comments: localized(e, 'Description') } : {}),
+    authors: cls.filter((c) => attr(c, 'classificationScheme') === XDS.SS_AUTHOR).map(authorOf),
+    intendedRecipient: s.intendedRecipient ?? [],
+    extraSlots,
+  };
+}
+
+/** Parses any ebRIM 3.0 message we meet. XML goes through safe-xml (XML_INVALID on DTD/entities). */
+export function parseEbrim(xml: string | Buffer): EbrimParsed {
+  const doc = parseXml(xml, 'ebRIM').documentElement!;
+  const all = (local: string) => Array.from(doc.getElementsByTagNameNS(XDS.NS_RIM, local));
+  const ssNodeTargets = new Set(all('Classification').filter((c) => attr(c, 'classificationNode') === XDS.SS_NODE).map((c) => attr(c, 'classifiedObject')));
+  const packages = all('RegistryPackage');
+  const submissionSets = packages
+    .filter((p) => ssNodeTargets.has(attr(p, 'id')) || externalIds(p).has(XDS.SS_UNIQUE_ID))
+    .map(submissionSet);
+  const documents = all('ExtrinsicObject').map(documentEntry);
+  const associations: XdsAssociation[] = all('Association').map((a) => ({
+    id: attr(a, 'id') ?? '',
+    type: attr(a, 'associationType') ?? '',
+    sourceObject: attr(a, 'sourceObject') ?? '',
+    targetObject: attr(a, 'targetObject') ?? '',
+    slots: slots(a),
+  }));
+  const objectRefs = all('ObjectRef').map((o) => attr(o, 'id') ?? '').filter(Boolean);
+  const errors: RegistryError[] = Array.from(doc.getElementsByTagNameNS(XDS.NS_RS, 'RegistryError')).map((e) => ({
+    errorCode: attr(e, 'errorCode') ?? '',
+    codeContext: attr(e, 'codeContext') ?? '',
+    severity: attr(e, 'severity') ?? '',
+    ...(attr(e, 'location') ? { location: attr(e, 'location') } : {}),
+  }));
+  const status = attr(doc, 'status');
+  return { rootName: doc.localName ?? doc.nodeName, ...(status ? { status } : {}), submissionSets, documents, associations, objectRefs, errors };
+}

@@ -1,0 +1,25 @@
+/** OIDs of the CI-SIS CDA header and XDS metadata (facts from the CI-SIS, see docs). */
+export const OID = {
+  LOINC: '2.16.840.1.113883.6.1',
+  CONFIDENTIALITY: '2.16.840.1.113883.5.25',
+  GENDER: '2.16.840.1.113883.5.1',
+  PS_ID: '1.2.250.1.71.4.2.1',
+  STRUCTURE_ID: '1.2.250.1.71.4.2.2',
+  AUTHOR_SPECIALTY: '1.2.250.1.213.1.1.4.5',
+  FACILITY_TYPE: '1.2.250.1.71.4.2.4',
+  PRACTICE_SETTING: '1.2.250.1.213.1.1.4.9',
+  TPL_HL7_FRANCE: '2.16.840.1.113883.2.8.2.1',
+  TPL_CISIS: '1.2.250.1.213.1.1.1.1',
+  TPL_XDS_SD: '1.3.6.1.4.1.19376.1.2.20',
+  INS_NIR: '1.2.250.1.213.1.4.8',
+  INS_NIA: '1.2.250.1.213.1.4.9',
+  INS_NIR_TEST: '1.2.250.1.213.1.4.10',
+  INS_NIR_DEMO: '1.2.250.1.213.1.4.11',
+} as const;
+
+export const INS_KIND_BY_OID: Record<string, 'INS-NIR' | 'INS-NIA' | 'INS-NIR-TEST' | 'INS-NIR-DEMO'> = {
+  [OID.INS_NIR]: 'INS-NIR',
+  [OID.INS_NIA]: 'INS-NIA',
+  [OID.INS_NIR_TEST]: 'INS-NIR-TEST',
+  [OID.INS_NIR_DEMO]: 'INS-NIR-DEMO',
+};

@@ -1,0 +1,290 @@
+/**
+ * IHE_XDM.zip reader: tolerant of real-world variants (subset names, case, __MACOSX/), strict on safety.
+ * - streamed with yauzl (central directory first, entries inflated as streams): memory stays bounded;
+ * - caps on entry count (checked from the end-of-central-directory record before any entry is read),
+ *   declared and actual uncompressed sizes, compression ratio;
+ * - refuses zip-slip and absolute paths anywhere in the archive;
+ * - writes only the METADATA-referenced documents, under names it chooses itself, inside `workDir`;
+ * - METADATA.XML goes through safe-xml (no DTD / entities); hash (SHA-1) and size verified per document;
+ * - a bad document gives per-document problems; only an unsafe/unreadable archive is refused as a whole.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { AppError } from '../core/errors';
+import { parseCda } from './cda-parse';
+import { parseEbrim } from './ebrim-parse';
+import type { DocumentProblem, XdsDocumentEntry, XdsSubmissionSet } from './types';
+import { XDM_ACTION_SLOT } from './wire-profile';
+
+export interface XdmLimits {
+  maxEntries: number;
+  maxTotalUncompressed: number;
+  maxEntryUncompressed: number;
+  /** Max uncompressed/compressed ratio for entries above `ratioMinBytes`. */
+  maxRatio: number;
+  ratioMinBytes: number;
+  maxMetadataBytes: number;
+  /** Documents up to this size are parsed as CDA to check they are one (and match the metadata). */
+  maxParseBytes: number;
+}
+
+export const DEFAULT_XDM_LIMITS: XdmLimits = {
+  maxEntries: 10_000,
+  maxTotalUncompressed: 1024 * 1024 * 1024,
+  maxEntryUncompressed: 512 * 1024 * 1024,
+  maxRatio: 200,
+  ratioMinBytes: 1024 * 1024,
+  maxMetadataBytes: 32 * 1024 * 1024,
+  maxParseBytes: 64 * 1024 * 1024,
+};
+
+export interface XdmReadDocument {
+  uri: string;
+  uniqueId: string;
+  typeCode: string;
+  patientId: string;
+  hashValid: boolean;
+  sizeValid: boolean;
+  /** CI-SIS extra metadata: 'C' replacement, 'D' deletion, null = initial transmission. */
+  action: 'C' | 'D' | null;
+  problems: DocumentProblem[];
+  mimeType: string;
+  title: string;
+  /** Extracted file (inside workDir), when found. */
+  path?: string;
+  entry: XdsDocumentEntry;
+}
+
+export interface XdmReadResult {
+  submissionSet: XdsSubmissionSet | null;
+  documents: XdmReadDocument[];
+  problems: DocumentProblem[];
+  subsetPath: string;
+  workDir: string;
+  cleanup: () => void;
+}
+
+function refuse(code: string, message: string, detail: string): AppError {
+  return new AppError(code, message, detail);
+}
+
+const UNSAFE = "L'archive XDM reçue est dangereuse ou illisible et n'a pas été ouverte.";
+
+function openZip(input: string | Buffer): Promise<ZipFile> {
+  const opts = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false, decodeStrings: true };
+  return new Promise((resolve, reject) => {
+    const cb = (err: Error | null, zf?: ZipFile) => {
+      if (err || !zf) reject(refuse('XDM_NOT_ZIP', "Le fichier reçu n'est pas une archive ZIP lisible.", err?.message ?? 'no zip'));
+      else resolve(zf);
+    };
+    if (typeof input === 'string') yauzl.open(input, opts, cb);
+    else yauzl.fromBuffer(input, opts, cb);
+  });
+}
+
+function mapEntryError(err: Error): AppError {
+  const m = err.message;
+  if (/absolute path/i.test(m)) return refuse('XDM_ABSOLUTE_PATH', UNSAFE, `entry with an absolute path: ${m}`);
+  if (/invalid relative path|\.\./i.test(m)) return refuse('XDM_ZIP_SLIP', UNSAFE, `entry escaping the archive folder: ${m}`);
+  if (/too many|size/i.test(m)) return refuse('XDM_TOO_LARGE', UNSAFE, m);
+  return refuse('XDM_NOT_ZIP', "Le fichier reçu n'est pas une archive ZIP lisible.", m);
+}
+
+/** Our own name check on top of yauzl's (backslashes, drive letters, NUL, dot-dot after normalisation). */
+function checkName(name: string): void {
+  const n = name.replace(/\\/g, '/');
+  if (n.startsWith('/') || /^[a-zA-Z]:/.test(n) || n.startsWith('//')) throw refuse('XDM_ABSOLUTE_PATH', UNSAFE, `absolute path: ${name}`);
+  if (n.split('/').some((s) => s === '..')) throw refuse('XDM_ZIP_SLIP', UNSAFE, `path traversal: ${name}`);
+  if (n.includes('\0')) throw refuse('XDM_ZIP_SLIP', UNSAFE, `NUL in entry name: ${JSON.stringify(name)}`);
+}
+
+async function listEntries(zf: ZipFile, limits: XdmLimits): Promise<Entry[]> {
+  if (zf.entryCount > limits.maxEntries) {
+    throw refuse('XDM_TOO_MANY_ENTRIES', UNSAFE, `${zf.entryCount} entries (max ${limits.maxEntries})`);
+  }
+  const entries: Entry[] = [];
+  let total = 0;
+  await new Promise<void>((resolve, reject) => {
+    zf.on('entry', (e: Entry) => {
+      try {
+        checkName(e.fileName);
+        if (e.uncompressedSize > limits.maxEntryUncompressed) {
+          throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: ${e.uncompressedSize} bytes (max ${limits.maxEntryUncompressed})`);
+        }
+        total += e.uncompressedSize;
+        if (total > limits.maxTotalUncompressed) throw refuse('XDM_TOO_LARGE', UNSAFE, `total uncompressed size above ${limits.maxTotalUncompressed} bytes`);
+        if (e.uncompressedSize > limits.ratioMinBytes && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
+          throw refuse('XDM_RATIO', UNSAFE, `${e.fileName}: compression ratio ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))} (max ${limits.maxRatio})`);
+        }
+        entries.push(e);
+        zf.readEntry();
+      } catch (err) {
+        reject(err);
+      }
+    });
+    zf.on('end', () => resolve());
+    zf.on('error', (err: Error) => reject(err instanceof AppError ? err : mapEntryError(err)));
+    zf.readEntry();
+  });
+  return entries;
+}
+
+function openStream(zf: ZipFile, e: Entry): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => zf.openReadStream(e, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))));
+}
+
+/** Streams an entry through a byte counter with a hard cap (in case the headers lie). */
+function capped(max: number, onChunk?: (c: Buffer) => void): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      if (n > max) return cb(refuse('XDM_TOO_LARGE', UNSAFE, `entry larger than ${max} bytes once inflated`));
+      onChunk?.(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+async function readToBuffer(zf: ZipFile, e: Entry, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const s = await openStream(zf, e);
+  await pipeline(s, capped(max, (c) => chunks.push(c)), async function* (src) {
+    for await (const _ of src) void _;
+  });
+  return Buffer.concat(chunks);
+}
+
+const isJunk = (n: string) => n.startsWith('__MACOSX/') || n.split('/').some((s) => s === '.DS_Store' || s.startsWith('._'));
+
+/** Reads an IHE_XDM.zip (path or Buffer). */
+export async function readXdm(input: string | Buffer, opts: { limits?: Partial<XdmLimits>; workDir?: string } = {}): Promise<XdmReadResult> {
+  const limits = { ...DEFAULT_XDM_LIMITS, ...opts.limits };
+  const zf = await openZip(input);
+  try {
+    const entries = (await listEntries(zf, limits)).filter((e) => !e.fileName.endsWith('/') && !isJunk(e.fileName.replace(/\\/g, '/')));
+    const byLower = new Map<string, Entry>();
+    for (const e of entries) byLower.set(e.fileName.replace(/\\/g, '/').toLowerCase(), e);
+    const metas = entries
+      .map((e) => e.fileName.replace(/\\/g, '/'))
+      .filter((n) => /(^|\/)ihe_xdm\/[^/]+\/metadata\.xml$/i.test(n) || /^metadata\.xml$/i.test(n))
+      .sort();
+    const problems: DocumentProblem[] = [];
+    const metaName = metas[0];
+    if (!metaName) throw refuse('XDM_NO_METADATA', "L'archive XDM ne contient pas de fichier METADATA.XML.", `entries: ${entries.slice(0, 20).map((e) => e.fileName).join(', ')}`);
+    if (metas.length > 1) problems.push({ code: 'XDM_MULTIPLE_SUBSETS', severity: 'warning', message: `Plusieurs sous-dossiers ; seul ${metaName} est lu.` });
+    const subsetPath = metaName.slice(0, metaName.lastIndexOf('/') + 1);
+    const metaBytes = await readToBuffer(zf, byLower.get(metaName.toLowerCase())!, limits.maxMetadataBytes);
+    let meta;
+    try {
+      meta = parseEbrim(metaBytes);
+    } catch (err) {
+      const detail = err instanceof AppError ? err.detail ?? err.message : (err as Error).message;
+      throw refuse('XDM_METADATA_INVALID', "Les métadonnées de l'archive XDM (METADATA.XML) sont invalides ou dangereuses.", detail ?? '');
+    }
+    const ownWorkDir = !opts.workDir;
+    const workDir = opts.workDir ? fs.mkdtempSync(path.join(opts.workDir, 'xdm-')) : fs.mkdtempSync(path.join(os.tmpdir(), 'lps-xdm-'));
+    const cleanup = () => fs.rmSync(workDir, { recursive: true, force: true });
+    void ownWorkDir;
+    try {
+    const ss = meta.submissionSets[0] ?? null;
+    if (!ss) problems.push({ code: 'XDM_NO_SUBMISSION_SET', severity: 'error', message: 'METADATA.XML ne contient pas de lot de soumission.' });
+    if (!meta.documents.length) problems.push({ code: 'XDM_NO_DOCUMENT', severity: 'error', message: 'METADATA.XML ne décrit aucun document.' });
+    const ssAction = ss?.extraSlots[XDM_ACTION_SLOT]?.[0];
+    const documents: XdmReadDocument[] = [];
+    let n = 0;
+    for (const de of meta.documents) {
+      n++;
+      const dp: DocumentProblem[] = [];
+      const uri = de.URI ?? '';
+      const actionRaw = (de.extraSlots[XDM_ACTION_SLOT]?.[0] ?? ssAction ?? '').trim().toUpperCase();
+      const action = actionRaw === 'C' || actionRaw === 'D' ? actionRaw : null;
+      if (actionRaw && !action) dp.push({ code: 'XDM_ACTION_UNKNOWN', severity: 'warning', message: `Action « ${actionRaw} » inconnue (attendu C ou D).` });
+      const doc: XdmReadDocument = {
+        uri,
+        uniqueId: de.uniqueId,
+        typeCode: de.typeCode.code,
+        patientId: de.patientId,
+        hashValid: false,
+        sizeValid: false,
+        action,
+        problems: dp,
+        mimeType: de.mimeType,
+        title: de.title,
+        entry: de,
+      };
+      documents.push(doc);
+      if (ss && de.patientId && ss.patientId && de.patientId !== ss.patientId) {
+        dp.push({ code: 'XDM_PATIENT_MISMATCH', severity: 'error', message: 'Le document ne concerne pas le même patient que le lot.' });
+      }
+      if (!uri) {
+        dp.push({ code: 'XDM_URI_MISSING', severity: 'error', message: 'Métadonnée URI absente.' });
+        continue;
+      }
+      const u = uri.replace(/\\/g, '/');
+      if (u.startsWith('/') || /^[a-zA-Z]:/.test(u) || /^[a-z][a-z0-9+.-]*:\/\//i.test(u) || u.split('/').includes('..')) {
+        dp.push({ code: 'XDM_URI_INVALID', severity: 'error', message: `URI non relative ou hors du sous-dossier : ${uri}` });
+        continue;
+      }
+      const entry = byLower.get((subsetPath + u).toLowerCase());
+      if (!entry) {
+        dp.push({ code: 'XDM_DOCUMENT_MISSING', severity: 'error', message: `Le fichier ${uri} annoncé dans METADATA.XML est absent de l'archive.` });
+        continue;
+      }
+      // Our own file name: never the archive's.
+      const target = path.join(workDir, `doc-${String(n).padStart(4, '0')}${/\.xml$/i.test(u) ? '.xml' : '.bin'}`);
+      const hash = crypto.createHash('sha1');
+      let size = 0;
+      try {
+        const s = await openStream(zf, entry);
+        await pipeline(
+          s,
+          capped(limits.maxEntryUncompressed, (c) => {
+            hash.update(c);
+            size += c.length;
+          }),
+          fs.createWriteStream(target, { flags: 'wx' }),
+        );
+      } catch (err) {
+        fs.rmSync(target, { force: true });
+        if (err instanceof AppError) throw err;
+        dp.push({ code: 'XDM_DOCUMENT_UNREADABLE', severity: 'error', message: `Le fichier ${uri} est illisible dans l'archive.`, where: (err as Error).message });
+        continue;
+      }
+      doc.path = target;
+      const digest = hash.digest('hex');
+      doc.hashValid = !!de.hash && de.hash.toLowerCase() === digest;
+      doc.sizeValid = de.size !== undefined && de.size === size;
+      if (!de.hash) dp.push({ code: 'XDM_HASH_MISSING', severity: 'error', message: 'Métadonnée hash absente.' });
+      else if (!doc.hashValid) dp.push({ code: 'XDM_HASH_MISMATCH', severity: 'error', message: `Empreinte SHA-1 différente de celle annoncée pour ${uri} : document altéré.` });
+      if (de.size === undefined) dp.push({ code: 'XDM_SIZE_MISSING', severity: 'error', message: 'Métadonnée size absente.' });
+      else if (!doc.sizeValid) dp.push({ code: 'XDM_SIZE_MISMATCH', severity: 'error', message: `Taille différente de celle annoncée pour ${uri} (${size} au lieu de ${de.size}).` });
+      if (/xml/i.test(de.mimeType) && size <= limits.maxParseBytes) {
+        try {
+          const parsed = parseCda(fs.readFileSync(target));
+          const ins = parsed.header.patient.ins;
+          const local = parsed.header.patient.ids;
+          const pid = de.patientId.split('^')[0];
+          if (pid && !(ins?.value === pid || local.some((i) => i.extension === pid))) {
+            dp.push({ code: 'XDM_CDA_PATIENT_MISMATCH', severity: 'error', message: 'Le patient du document CDA ne correspond pas aux métadonnées.' });
+          }
+        } catch (err) {
+          const code = err instanceof AppError ? err.code : 'CDA_INVALID';
+          dp.push({ code: code === 'XML_INVALID' ? 'XDM_DOCUMENT_XML_INVALID' : 'XDM_DOCUMENT_NOT_CDA', severity: 'error', message: `Le fichier ${uri} n'est pas un document CDA lisible.`, where: err instanceof AppError ? err.detail : undefined });
+        }
+      }
+    }
+    return { submissionSet: ss, documents, problems, subsetPath, workDir, cleanup };
+    } catch (err) {
+      cleanup();
+      throw err;
+    }
+  } finally {
+    zf.close();
+  }
+}
