@@ -4,11 +4,16 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { AuditScreen } from './screens/AuditScreen';
 import { ComingScreen } from './screens/ComingScreen';
 import { HomeScreen } from './screens/HomeScreen';
+import { PatientsScreen } from './screens/PatientsScreen';
+import { Toasts } from './components/Toasts';
+import { useTasks } from './store/tasks';
+import { useToasts } from './store/toasts';
 import { SettingsScreen } from './screens/SettingsScreen';
 import { useApp, type ScreenId } from './store/app';
 
 const NAV: { id: ScreenId; label: string }[] = [
   { id: 'home', label: 'Accueil' },
+  { id: 'patients', label: 'Patients' },
   { id: 'share', label: 'Partager' },
   { id: 'inbox', label: 'Messagerie' },
   { id: 'dmp', label: 'Dossier DMP' },
@@ -21,6 +26,8 @@ function screenOf(id: ScreenId): ReactNode {
   switch (id) {
     case 'home':
       return <HomeScreen />;
+    case 'patients':
+      return <PatientsScreen />;
     case 'audit':
       return <AuditScreen />;
     case 'settings':
@@ -42,13 +49,17 @@ export function App() {
   useEffect(() => {
     void load();
   }, [load]);
+  const pushToast = useToasts((s) => s.push);
+  const updateTask = useTasks((s) => s.update);
   useEffect(
     () =>
       lps.on('notification', (n) => {
+        pushToast(n);
         if (n.level === 'info' || n.level === 'success') bumpUnseen();
       }),
-    [bumpUnseen],
+    [bumpUnseen, pushToast],
   );
+  useEffect(() => lps.on('task.progress', updateTask), [updateTask]);
 
   return (
     <div className="shell">
@@ -88,6 +99,7 @@ export function App() {
         {loadError ? <ErrorNotice error={loadError} onRetry={() => void load()} /> : null}
         {screenOf(screen)}
       </main>
+      <Toasts />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import type { AppInfo, ProfileState } from '../../../shared/api';
 import type { ApiError } from '../../../shared/api/types';
 import { lps, toApiError } from '../api';
 
-export type ScreenId = 'home' | 'share' | 'inbox' | 'dmp' | 'imaging' | 'audit' | 'settings';
+export type ScreenId = 'home' | 'patients' | 'share' | 'inbox' | 'dmp' | 'imaging' | 'audit' | 'settings';
 
 interface AppState {
   screen: ScreenId;
