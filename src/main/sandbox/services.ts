@@ -1,4 +1,5 @@
 import type { SandboxService } from './service';
+import { identitySandboxService } from '../identity/sandbox-service';
 import { pacsSandboxService } from '../imaging/sandbox-service';
 
 /**
@@ -7,6 +8,7 @@ import { pacsSandboxService } from '../imaging/sandbox-service';
  * Each capability adds its service here.
  */
 export const ALL_SERVICES: SandboxService[] = [
+  identitySandboxService, // first: PKI, test CPS and PSC, read by every later service
   // pacs stays LAST (its KOS are published by the DMP sandbox through sandboxImagingSeed()).
   pacsSandboxService,
 ];
