@@ -253,6 +253,9 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       } catch (err) {
         fs.rmSync(target, { force: true });
         if (err instanceof AppError) throw err;
+        if (/too many bytes|expected \d+|size/i.test((err as Error).message)) {
+          throw refuse('XDM_TOO_LARGE', UNSAFE, `${entry.fileName}: inflated size differs from its header (${(err as Error).message})`);
+        }
         dp.push({ code: 'XDM_DOCUMENT_UNREADABLE', severity: 'error', message: `Le fichier ${uri} est illisible dans l'archive.`, where: (err as Error).message });
         continue;
       }
