@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { productInfo } from '../main/core/version';
 import { registerAuditCommands } from './commands/audit';
 import { registerImagingCommands } from './commands/imaging';
+import { registerImagingCommands } from './commands/imaging';
 import { registerDocumentsCommands } from './commands/documents';
 import { registerSandboxCommands } from './commands/sandbox';
 import { ExitCode, printError } from './output';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSandboxCommands(program);
   registerAuditCommands(program);
+  registerImagingCommands(program);
   registerImagingCommands(program);
   registerDocumentsCommands(program);
   return program;
