@@ -2,7 +2,6 @@ import { Command, CommanderError } from 'commander';
 import { productInfo } from '../main/core/version';
 import { registerAuditCommands } from './commands/audit';
 import { registerImagingCommands } from './commands/imaging';
-import { registerImagingCommands } from './commands/imaging';
 import { registerDocumentsCommands } from './commands/documents';
 import { registerSandboxCommands } from './commands/sandbox';
 import { ExitCode, printError } from './output';
@@ -17,7 +16,6 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSandboxCommands(program);
   registerAuditCommands(program);
-  registerImagingCommands(program);
   registerImagingCommands(program);
   registerDocumentsCommands(program);
   return program;
