@@ -153,10 +153,15 @@ function capped(max: number, onChunk?: (c: Buffer) => void): Transform {
 
 async function readToBuffer(zf: ZipFile, e: Entry, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const s = await openStream(zf, e);
-  await pipeline(s, capped(max, (c) => chunks.push(c)), async function* (src) {
-    for await (const _ of src) void _;
-  });
+  try {
+    const s = await openStream(zf, e);
+    await pipeline(s, capped(max, (c) => chunks.push(c)), async function* (src) {
+      for await (const _ of src) void _;
+    });
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: ${(err as Error).message}`);
+  }
   return Buffer.concat(chunks);
 }
 
