@@ -10,14 +10,14 @@ import { buildRequestEnvelope, faultOf, parseEnvelope, SOAP_CONTENT_TYPE, type P
 import { buildMetadataUpdate, buildProvideAndRegister, buildStatusUpdate, type StatusTarget } from './submission';
 import { buildTd02Request, buildTd03Request, parseTd02Response, parseTd03Response, type DmpPatientStatus } from './td0';
 import { ExchangeLog, NetworkError, post, TimeoutError, type TlsIdentity } from './transport';
-import { buildSignedVihf, type VihfInput } from './vihf';
+import { buildVihf, dnOf, type VihfInput } from './vihf';
 import {
   buildAdhocQuery, buildRetrieveRequest, checkRegistryResponse, parseAdhocQueryResponse, parseRetrieveResponse,
   type FindDocumentsParams, type QueryResult, type RetrievedDocument, type ReturnType,
 } from './xds-messages';
 import { child } from './xml-util';
 import { NS } from './protocol';
-import type { PemSigner } from './xmlsig';
+import type { DmpSigning } from './signing';
 
 /** The DMP client: TD0.2, TD0.3, TD2.1 (+ replacement), TD3.1, TD3.2, TD3.3. */
 
@@ -30,9 +30,11 @@ export interface DmpClientConfig {
   /** `…/si-dmp-server/v2/services/` */
   baseUrl: string;
   tls: TlsIdentity;
-  /** Signs the VIHF (required in indirect mode) and the submission sets (XAdES). */
-  signer: PemSigner;
-  vihf: Omit<VihfInput, 'patient' | 'now'>;
+  /** Signs the VIHF (required in indirect mode, optional in direct mode) and the submission sets (XAdES). */
+  signing: DmpSigning;
+  /** Sign the VIHF in direct mode too (always signed in indirect modes). */
+  signVihfInDirectMode?: boolean;
+  vihf: Omit<VihfInput, 'patient' | 'now' | 'issuerDn'>;
   /** OID of this software installation (SubmissionSet.sourceId). */
   sourceId: string;
   connectTimeoutMs?: number;
@@ -128,7 +130,8 @@ export class DmpClient {
     let lastErr: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       // A fresh VIHF and MessageID per attempt (validity window, WS-A uniqueness).
-      const assertionXml = buildSignedVihf({ ...this.cfg.vihf, patient }, this.cfg.vihf.mode === 'DIRECTE' && !this.cfg.signer ? undefined : this.cfg.signer);
+      const unsigned = buildVihf({ ...this.cfg.vihf, issuerDn: dnOf(this.cfg.signing.certPem), patient }).xml;
+      const assertionXml = this.cfg.vihf.mode === 'DIRECTE' && !this.cfg.signVihfInDirectMode ? unsigned : await this.cfg.signing.signAssertion(unsigned);
       const { xml, messageId } = buildRequestEnvelope({ action, to: this.url(action), assertionXml, bodyXml });
       let contentType = SOAP_CONTENT_TYPE + `; charset=UTF-8; action="${action}"`;
       let body: Buffer | string = xml;
@@ -298,7 +301,7 @@ export class DmpClient {
       replaces = old.entryUuid;
     }
     const submit = async (): Promise<string> => {
-      const built = buildProvideAndRegister([{ entry, data: cda, replaces }], { signer: this.cfg.signer, sourceId: this.cfg.sourceId });
+      const built = await buildProvideAndRegister([{ entry, data: cda, replaces }], { signing: this.cfg.signing, sourceId: this.cfg.sourceId });
       journal?.put({ uniqueId: entry.uniqueId, ins: p.ins, state: 'pending', setUniqueId: built.setUniqueId });
       const { env } = await this.call(ACTIONS.td21, p, built.bodyXml, { idempotent: false, attachments: built.attachments });
       checkRegistryResponse(env.payload!);

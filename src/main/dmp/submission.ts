@@ -7,7 +7,7 @@ import { newCid, xopInclude, type MtomAttachment } from './mtom';
 import { ASSOCIATION, NS, OID, SIGNATURE_ENTRY, STATUS } from './protocol';
 import { WIRE_PROFILE } from './wire-profile';
 import { dtm, esc, urnUuid, uuidOid } from './xml-util';
-import { digestFor, signSubmissionXades, type PemSigner } from './xmlsig';
+import type { DmpSigning } from './signing';
 
 /** TD2.1 (ITI-41) and TD3.3 (ITI-57) request bodies. */
 
@@ -26,7 +26,7 @@ export interface BuiltSubmission {
   documentUniqueIds: string[];
 }
 
-export function buildProvideAndRegister(docs: SubmissionDocument[], opts: { signer: PemSigner; sourceId: string; now?: Date; setAuthor?: XdsAuthor }): BuiltSubmission {
+export async function buildProvideAndRegister(docs: SubmissionDocument[], opts: { signing: DmpSigning; sourceId: string; now?: Date; setAuthor?: XdsAuthor }): Promise<BuiltSubmission> {
   if (!docs.length) throw new Error('no document');
   const now = opts.now ?? new Date();
   const first = docs[0]!.entry;
@@ -41,11 +41,11 @@ export function buildProvideAndRegister(docs: SubmissionDocument[], opts: { sign
     contentTypeCode: first.typeCode ?? { code: first.classCode?.code ?? '10', scheme: first.classCode?.scheme ?? '', display: '' },
     title: first.title,
   };
-  const refs = [
-    { uri: `urn:oid:${ss.uniqueId}`, digest: digestFor(WIRE_PROFILE.xades.setDigestInput(ss.uniqueId)) },
-    ...docs.map((d) => ({ uri: `urn:oid:${d.entry.uniqueId}`, digest: digestFor(d.data) })),
+  const items = [
+    { uri: `urn:oid:${ss.uniqueId}`, data: WIRE_PROFILE.xades.setDigestInput(ss.uniqueId) },
+    ...docs.map((d) => ({ uri: `urn:oid:${d.entry.uniqueId}`, data: d.data })),
   ];
-  const xades = Buffer.from(signSubmissionXades(refs, opts.signer, now), 'utf8');
+  const xades = Buffer.from(await opts.signing.signManifest(items, now), 'utf8');
   const sigEntry: DocumentEntry = {
     entryUuid: 'SignatureEntry01',
     uniqueId: uuidOid(),

@@ -216,9 +216,28 @@ export function verifySubmissionXades(xml: string): XadesCheck {
   return { valid: true, cert, manifest, signingTime: Number.isNaN(signingTime.getTime()) ? undefined : signingTime };
 }
 
-/** Whether `cert` was issued by `ca` and is valid at `at`. */
-export function certChainOk(cert: X509Certificate, ca: X509Certificate, at = new Date()): string | undefined {
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return 'certificate not issued by the trusted CA';
-  if (new Date(cert.validFrom) > at || new Date(cert.validTo) < at) return 'certificate expired or not yet valid';
-  return undefined;
+/**
+ * Whether `cert` chains up to a self-signed root of the trust bundle (root + intermediates), every certificate
+ * of the path being valid at `at`. Returns the reason of the refusal, or undefined.
+ */
+export function certChainOk(cert: X509Certificate, trust: X509Certificate[], at = new Date()): string | undefined {
+  let current = cert;
+  for (let depth = 0; depth < 6; depth++) {
+    if (new Date(current.validFrom) > at || new Date(current.validTo) < at) {
+      return depth === 0 ? 'certificate expired or not yet valid' : `issuer certificate expired: ${current.subject.replace(/\n/g, ',')}`;
+    }
+    const issuer = trust.find((c) => current.checkIssued(c) && current.verify(c.publicKey));
+    if (!issuer) return 'certificate not issued by a trusted CA';
+    if (issuer.fingerprint256 === current.fingerprint256 || issuer.checkIssued(issuer)) {
+      if (new Date(issuer.validTo) < at) return 'root certificate expired';
+      return undefined;
+    }
+    current = issuer;
+  }
+  return 'certificate chain too long';
+}
+
+/** The certificates of a PEM bundle. */
+export function certsOfPem(pem: string): X509Certificate[] {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
 }

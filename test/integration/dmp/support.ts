@@ -4,7 +4,7 @@ import { DmpClient, type DmpClientConfig } from '../../../src/main/dmp/client';
 import { createTestPki, type TestPki } from '../../../src/main/dmp/server/test-pki';
 import { seed } from '../../../src/main/dmp/server/seed';
 import { DmpTestServer } from '../../../src/main/dmp/server/server';
-import { dnOf } from '../../../src/main/dmp/vihf';
+import { pemSigning } from '../../../src/main/dmp/signing';
 import { WIRE_PROFILE } from '../../../src/main/dmp/wire-profile';
 import { uuidOid } from '../../../src/main/dmp/xml-util';
 import { sharedPath } from '../../support/shared';
@@ -48,10 +48,9 @@ export async function startHarness(dir: string): Promise<Harness> {
       const cfg: DmpClientConfig = {
         baseUrl: url,
         tls: { cert: pem(over.tlsCert ?? org.authCert), key: pem(over.tlsKey ?? org.authKey), ca: pem(pki.caCert) },
-        signer: { keyPem: pem(org.signKey), certPem: pem(org.signCert) },
+        signing: pemSigning({ keyPem: pem(org.signKey), certPem: pem(org.signCert) }),
         vihf: {
           mode: 'INDIRECTE_RENFORCEE',
-          issuerDn: dnOf(pem(org.signCert)),
           nameId: over.nameId ?? PS_ID,
           subjectName: 'Dr Test SANDBOX',
           roles: [{ code: '10', codeSystem: '1.2.250.1.71.1.2.7', displayName: 'Médecin' }, { code: 'SM26', codeSystem: '1.2.250.1.71.4.2.5', displayName: 'Qualifié en médecine générale' }],

@@ -23,7 +23,7 @@ import {
   buildAdhocQueryResponse, buildRegistryResponse, parseAdhocQuery, parseRetrieveRequest, type RegistryErrorItem,
 } from '../xds-messages';
 import { attr, child, children, descendants, dtm, text } from '../xml-util';
-import { certChainOk, digestFor, verifyAssertionSignature, verifySubmissionXades } from '../xmlsig';
+import { certChainOk, certsOfPem, digestFor, verifyAssertionSignature, verifySubmissionXades } from '../xmlsig';
 import { DmpStore, type StoredEntry } from './store';
 
 /**
@@ -74,7 +74,7 @@ interface Reply {
 export class DmpTestServer {
   readonly store: DmpStore;
   private server?: https.Server;
-  private readonly ca: X509Certificate;
+  private readonly trust: X509Certificate[];
   private readonly repositoryUniqueId: string;
   /** Test hooks: delay before answering an action (network-cut simulation), counted calls. */
   readonly hooks: { delayMs?: Partial<Record<string, number>>; dropAfterProcessing?: Partial<Record<string, number>> } = {};
@@ -82,7 +82,7 @@ export class DmpTestServer {
 
   constructor(private readonly opts: DmpServerOptions) {
     this.store = new DmpStore(opts.dbFile);
-    this.ca = new X509Certificate(fs.readFileSync(opts.tls.ca));
+    this.trust = certsOfPem(fs.readFileSync(opts.tls.ca, 'utf8'));
     this.repositoryUniqueId = opts.repositoryUniqueId ?? WIRE_PROFILE.testRepositoryUniqueId;
   }
 
@@ -203,7 +203,7 @@ export class DmpTestServer {
     const peer = socket.getPeerX509Certificate?.();
     if (!peer) refuse('DMP_CERT_INVALID', 'no client certificate');
     const tlsCert = peer!;
-    const chain = certChainOk(tlsCert, this.ca);
+    const chain = certChainOk(tlsCert, this.trust);
     if (chain) refuse('DMP_CERT_INVALID', `TLS client certificate: ${chain}`);
     if (!env.assertion) refuse('DMP_VIHF_INVALID', 'wsse:Security/saml2:Assertion missing');
     const assertion = env.assertion!;
@@ -226,7 +226,7 @@ export class DmpTestServer {
     if (vihf.signed) {
       const check = verifyAssertionSignature(assertionXmlOf(assertion));
       if (!check.valid) refuse('DMP_VIHF_SIGNATURE', check.reason ?? 'invalid');
-      const chainSig = certChainOk(check.cert!, this.ca);
+      const chainSig = certChainOk(check.cert!, this.trust);
       if (chainSig) refuse('DMP_VIHF_SIGNATURE', `signing certificate: ${chainSig}`);
       if (dnOf(check.cert!) !== vihf.issuer) refuse('DMP_VIHF_INVALID', `Issuer "${vihf.issuer}" is not the signing certificate's DN "${dnOf(check.cert!)}"`);
       if (indirect && !subjectHas(check.cert!, vihf.structureId!)) refuse('DMP_AUTH_STRUCTURE', 'the signing certificate does not belong to Identifiant_Structure');
@@ -416,7 +416,7 @@ export class DmpTestServer {
       return refuse('DMP_SIGNATURE_INVALID', `unreadable XAdES: ${(err as Error).message}`);
     }
     if (!check.valid) refuse('DMP_SIGNATURE_INVALID', check.reason ?? 'invalid');
-    const chain = certChainOk(check.cert!, this.ca);
+    const chain = certChainOk(check.cert!, this.trust);
     if (chain) refuse('DMP_SIGNATURE_INVALID', `signing certificate: ${chain}`);
     const expected = new Map<string, Buffer>([[`urn:oid:${ss.uniqueId}`, WIRE_PROFILE.xades.setDigestInput(ss.uniqueId)]]);
     for (const de of docEntries) expected.set(`urn:oid:${de.uniqueId}`, docs.get(de.entryUuid)!);
