@@ -4,6 +4,8 @@ import { registerAuditCommands } from './commands/audit';
 import { registerImagingCommands } from './commands/imaging';
 import { registerDocumentsCommands } from './commands/documents';
 import { registerSandboxCommands } from './commands/sandbox';
+import { registerMailCommands } from './commands/mail';
+import { registerDirectoryCommands } from './commands/directory';
 import { ExitCode, printError } from './output';
 
 /** Builds the `lps` program; each capability adds its commands with one `register…Commands` call. */
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSandboxCommands(program);
+  registerMailCommands(program);
+  registerDirectoryCommands(program);
   registerAuditCommands(program);
   registerImagingCommands(program);
   registerDocumentsCommands(program);

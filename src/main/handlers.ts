@@ -5,11 +5,15 @@ import { registerAuditHandlers } from './audit/handlers';
 import { createCoreBase, type Core, type CoreOptions } from './core/app-core';
 import { registerCoreHandlers } from './core/handlers';
 import { registerSandboxHandlers } from './sandbox/handlers';
+import { registerPatientsHandlers } from './patients/handlers';
+import { registerMssanteHandlers } from './mssante/handlers';
 
 export function registerAllHandlers(core: Core): void {
   registerCoreHandlers(core);
   registerAuditHandlers(core);
   registerSandboxHandlers(core);
+  registerPatientsHandlers(core);
+  registerMssanteHandlers(core);
 }
 
 /** The core with every capability wired: what Electron, the harness and the CLI start. */

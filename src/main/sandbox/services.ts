@@ -1,5 +1,6 @@
 import type { SandboxService } from './service';
 import { identitySandboxService } from '../identity/sandbox-service';
+import { mailSandboxService } from '../mssante/sandbox-service';
 import { pacsSandboxService } from '../imaging/sandbox-service';
 
 /**
@@ -9,6 +10,7 @@ import { pacsSandboxService } from '../imaging/sandbox-service';
  */
 export const ALL_SERVICES: SandboxService[] = [
   identitySandboxService, // first: PKI, test CPS and PSC, read by every later service
+  mailSandboxService, // after identity (PKI, PSC introspection), before dmp
   // pacs stays LAST (its KOS are published by the DMP sandbox through sandboxImagingSeed()).
   pacsSandboxService,
 ];

@@ -8,6 +8,8 @@ import { appMethods } from './app';
 import { auditMethods } from './audit';
 import { sandboxMethods } from './sandbox';
 import { settingsMethods } from './settings';
+import { patientsMethods } from './patients';
+import { mssanteMethods } from './mssante';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
 
@@ -16,6 +18,8 @@ export const api = {
   ...auditMethods,
   ...sandboxMethods,
   ...settingsMethods,
+  ...patientsMethods,
+  ...mssanteMethods,
 } as const;
 
 export type Api = typeof api;
@@ -47,3 +51,5 @@ export * from './app';
 export * from './audit';
 export * from './sandbox';
 export * from './settings';
+export * from './patients';
+export * from './mssante';

@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import readline from 'node:readline';
+import type { DirectoryEntry } from '../../shared/api/mssante';
+import { AppError } from '../core/errors';
+import type { Db } from '../store/database';
+
+/**
+ * Local index of the ANS public bulk extraction of MSSanté mailboxes (annuaire santé, refreshed daily):
+ * streamed import into SQLite + an FTS5 index, multi-criteria search (name, first name, profession, city,
+ * national id) in milliseconds, offline.
+ *
+ * The extraction is a delimited text file (`|`, else `;` or tab) with a header row. Column names below are
+ * **unconfirmed** (as summarised by implementers); they are matched case/accent-insensitively, with aliases.
+ */
+export const DIRECTORY_COLUMNS: Record<keyof Omit<DirectoryEntry, never>, string[]> = {
+  address: ['adresse bal', 'adresse messagerie', 'adresse mssante', 'adresse de messagerie', 'mail'],
+  kind: ['type bal', 'type de bal'],
+  nationalId: ['identification nationale pp', 'identifiant pp', 'identifiant national', 'rpps'],
+  family: ["nom d exercice", 'nom exercice', 'nom'],
+  given: ["prenom d exercice", 'prenom exercice', 'prenom'],
+  profession: ['libelle profession', 'profession'],
+  specialty: ['libelle savoir faire', 'savoir faire', 'specialite'],
+  organization: ['raison sociale site', 'raison sociale structure', 'raison sociale', 'enseigne commerciale site'],
+  city: ['libelle commune', 'commune', 'ville', 'libelle commune (coord. structure)'],
+  postalCode: ['code postal', 'code postal (coord. structure)'],
+};
+
+function normHeader(h: string): string {
+  return h
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9()]+/g, ' ')
+    .trim();
+}
+
+export async function importDirectory(db: Db, file: string): Promise<{ rows: number; skipped: number; tookMs: number }> {
+  const t0 = performance.now();
+  if (!fs.existsSync(file)) throw new AppError('DIRECTORY_FILE_MISSING', `Le fichier ${file} est introuvable.`, file);
+  const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let header: string[] | undefined;
+  let sep = '|';
+  let index: Partial<Record<keyof DirectoryEntry, number>> = {};
+  let rows = 0;
+  let skipped = 0;
+  const insert = db.prepare(
+    `INSERT INTO mss_directory (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code)
+     VALUES (@address, @kind, @nationalId, @family, @given, @profession, @specialty, @organization, @city, @postalCode)`,
+  );
+  let batch: Record<string, string | null>[] = [];
+  const flush = db.transaction((items: Record<string, string | null>[]) => {
+    for (const it of items) insert.run(it);
+  });
+  db.exec('DELETE FROM mss_directory');
+  db.exec("INSERT INTO mss_directory_fts(mss_directory_fts) VALUES('delete-all')");
+  for await (const rawLine of rl) {
+    const line = rawLine.replace(/^\uFEFF/, '');
+    if (!line.trim()) continue;
+    if (!header) {
+      sep = line.includes('|') ? '|' : line.includes(';') ? ';' : '\t';
+      header = line.split(sep).map(normHeader);
+      index = {};
+      for (const [key, aliases] of Object.entries(DIRECTORY_COLUMNS) as [keyof DirectoryEntry, string[]][]) {
+        const i = header.findIndex((h) => aliases.includes(h));
+        if (i >= 0) index[key] = i;
+      }
+      if (index.address === undefined) {
+        throw new AppError('DIRECTORY_FORMAT', "Ce fichier n'est pas une extraction de l'annuaire MSSanté : la colonne d'adresse est absente.", `header: ${header.slice(0, 12).join(' | ')}`);
+      }
+      continue;
+    }
+    const cells = line.split(sep);
+    const get = (k: keyof DirectoryEntry) => {
+      const i = index[k];
+      const v = i === undefined ? undefined : cells[i]?.trim().replace(/^"|"$/g, '');
+      return v ? v : null;
+    };
+    const address = get('address');
+    if (!address || !/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(address)) {
+      skipped++;
+      continue;
+    }
+    batch.push({
+      address: address.toLowerCase(),
+      kind: get('kind'),
+      nationalId: get('nationalId'),
+      family: get('family'),
+      given: get('given'),
+      profession: get('profession'),
+      specialty: get('specialty'),
+      organization: get('organization'),
+      city: get('city'),
+      postalCode: get('postalCode'),
+    });
+    if (batch.length >= 5000) {
+      flush(batch);
+      rows += batch.length;
+      batch = [];
+    }
+  }
+  if (!header) throw new AppError('DIRECTORY_FORMAT', 'Le fichier est vide.', file);
+  flush(batch);
+  rows += batch.length;
+  db.exec("INSERT INTO mss_directory_fts(mss_directory_fts) VALUES('rebuild')");
+  db.prepare(
+    `INSERT INTO mss_directory_meta (one, source, imported_at, rows) VALUES (1, ?, ?, ?)
+     ON CONFLICT(one) DO UPDATE SET source = excluded.source, imported_at = excluded.imported_at, rows = excluded.rows`,
+  ).run(file, new Date().toISOString(), rows);
+  return { rows, skipped, tookMs: Math.round(performance.now() - t0) };
+}
+
+/** FTS5 query term: prefix match on each word, quotes escaped, diacritics folded by the tokenizer. */
+function ftsTerms(column: string | undefined, value: string): string[] {
+  return value
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0)
+    .map((w) => `${column ? `${column} : ` : ''}"${w.replace(/"/g, '""')}"*`);
+}
+
+export function searchDirectory(
+  db: Db,
+  q: { text?: string; family?: string; given?: string; profession?: string; city?: string; nationalId?: string; limit?: number },
+): { total: number; entries: DirectoryEntry[]; tookMs: number } {
+  const t0 = performance.now();
+  const terms: string[] = [];
+  if (q.text) terms.push(...ftsTerms(undefined, q.text));
+  if (q.family) terms.push(...ftsTerms('family', q.family));
+  if (q.given) terms.push(...ftsTerms('given', q.given));
+  if (q.profession) terms.push(...ftsTerms('profession', q.profession));
+  if (q.city) terms.push(...ftsTerms('city', q.city));
+  const limit = q.limit ?? 50;
+  const cols = `d.address, d.kind, d.national_id AS nationalId, d.family, d.given, d.profession, d.specialty, d.organization, d.city, d.postal_code AS postalCode`;
+  let entries: DirectoryEntry[];
+  let total: number;
+  if (!terms.length && !q.nationalId) return { total: 0, entries: [], tookMs: 0 };
+  if (terms.length) {
+    const match = terms.join(' AND ');
+    const extra = q.nationalId ? ' AND d.national_id = @nid' : '';
+    const params = { match, nid: q.nationalId ?? null, limit };
+    entries = db.prepare(`SELECT ${cols} FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} ORDER BY rank LIMIT @limit`).all(params) as DirectoryEntry[];
+    total =
+      entries.length < limit
+        ? entries.length
+        : (db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT 10000)`).get(params) as { n: number }).n;
+  } else {
+    entries = db.prepare(`SELECT ${cols} FROM mss_directory d WHERE d.national_id = ? LIMIT ?`).all(q.nationalId, limit) as DirectoryEntry[];
+    total = entries.length;
+  }
+  return { total, entries, tookMs: Math.round((performance.now() - t0) * 100) / 100 };
+}

@@ -1,0 +1,229 @@
+import type { ImapFlow } from 'imapflow';
+import { simpleParser } from 'mailparser';
+import type { Db } from '../store/database';
+import type { MailAccountConfig } from './accounts';
+import { faultPoint } from './faults';
+import type { MessageOutcome, Reception } from './reception';
+import { openImap, type MailContext } from './transport';
+import { PROCESSED_KEYWORD, RECEIVE_LIMITS } from './wire-profile';
+
+/**
+ * Incremental IMAP synchronisation of one mailbox: UIDVALIDITY + last UID cursor, new messages fetched in
+ * size-bounded batches (memory does not grow with the mailbox), each processed exactly once (journal row
+ * in the same transaction as its effects, then the IMAP keyword), reconnect with backoff.
+ */
+export interface SyncReport {
+  account: string;
+  mailbox: string;
+  uidValidity: string;
+  examined: number;
+  messages: MessageOutcome[];
+}
+
+const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_COUNT = 100;
+
+export class InboxSync {
+  constructor(
+    private readonly db: Db,
+    private readonly reception: Reception,
+    private readonly ctx: MailContext,
+  ) {}
+
+  private cursor(account: string, mailbox: string): { uidvalidity: string; last_uid: number } | undefined {
+    return this.db.prepare('SELECT uidvalidity, last_uid FROM mss_sync_state WHERE account = ? AND mailbox = ?').get(account, mailbox) as { uidvalidity: string; last_uid: number } | undefined;
+  }
+
+  private saveCursor(account: string, mailbox: string, uidValidity: string, lastUid: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO mss_sync_state (account, mailbox, uidvalidity, last_uid, synced_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(account, mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, synced_at = excluded.synced_at`,
+      )
+      .run(account, mailbox, uidValidity, lastUid, new Date().toISOString());
+  }
+
+  /** One pass over the mailbox on an open session. */
+  async syncWith(client: ImapFlow, account: MailAccountConfig, mailbox = 'INBOX', onMessage?: (o: MessageOutcome) => void): Promise<SyncReport> {
+    const lock = await client.getMailboxLock(mailbox);
+    const report: SyncReport = { account: account.address, mailbox, uidValidity: '', examined: 0, messages: [] };
+    try {
+      const box = client.mailbox;
+      if (!box || typeof box === 'boolean') throw new Error(`mailbox ${mailbox} not open`);
+      const uidValidity = String(box.uidValidity);
+      report.uidValidity = uidValidity;
+      const cur = this.cursor(account.address, mailbox);
+      // A new UIDVALIDITY invalidates every UID: start again; the journal (by Message-ID) prevents doubles.
+      let last = cur && cur.uidvalidity === uidValidity ? cur.last_uid : 0;
+      if (box.exists === 0 || box.uidNext <= last + 1) {
+        this.saveCursor(account.address, mailbox, uidValidity, last);
+        return report;
+      }
+      // Light metadata of every new message (UID, size, flags): a few bytes each.
+      const pending: { uid: number; size: number; flags: Set<string> }[] = [];
+      for await (const m of client.fetch(`${last + 1}:*`, { uid: true, size: true, flags: true }, { uid: true })) {
+        if (m.uid > last) pending.push({ uid: m.uid, size: m.size ?? 0, flags: m.flags ?? new Set() });
+      }
+      pending.sort((a, b) => a.uid - b.uid);
+      report.examined = pending.length;
+      let i = 0;
+      while (i < pending.length) {
+        // Next batch: messages not yet journaled, bounded in count and bytes.
+        const batch: typeof pending = [];
+        let bytes = 0;
+        while (i < pending.length && batch.length < BATCH_COUNT) {
+          const m = pending[i]!;
+          if (batch.length && bytes + Math.min(m.size, RECEIVE_LIMITS.maxMessageBytes) > BATCH_BYTES) break;
+          batch.push(m);
+          bytes += Math.min(m.size, RECEIVE_LIMITS.maxMessageBytes);
+          i++;
+        }
+        const toFetch: number[] = [];
+        const toHeaders: number[] = [];
+        const toFlag: number[] = [];
+        for (const m of batch) {
+          if (this.reception.journalState(account.address, mailbox, uidValidity, m.uid)) {
+            if (!m.flags.has(PROCESSED_KEYWORD)) toFlag.push(m.uid);
+            continue;
+          }
+          if (m.flags.has(PROCESSED_KEYWORD)) {
+            report.messages.push(this.reception.recordAlreadyProcessed(account.address, mailbox, uidValidity, m.uid));
+            continue;
+          }
+          (m.size > RECEIVE_LIMITS.maxMessageBytes ? toHeaders : toFetch).push(m.uid);
+        }
+        const sources = new Map<number, Buffer>();
+        if (toFetch.length) {
+          for await (const m of client.fetch(toFetch.join(','), { uid: true, source: true }, { uid: true })) if (m.source) sources.set(m.uid, m.source);
+        }
+        const headersOnly = new Map<number, Buffer>();
+        if (toHeaders.length) {
+          for await (const m of client.fetch(toHeaders.join(','), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
+        }
+        for (const m of batch) {
+          const raw = sources.get(m.uid);
+          const hdr = headersOnly.get(m.uid);
+          if (!raw && !hdr) continue;
+          const source = raw ?? hdr!;
+          const parsed = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+          const headerEnd = source.indexOf('\r\n\r\n');
+          const headerText = source.subarray(0, headerEnd >= 0 ? headerEnd : Math.min(source.length, 64 * 1024)).toString('latin1');
+          faultPoint('sync-before-commit');
+          const outcome = await this.reception.process({ account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText, parsed });
+          faultPoint('sync-after-commit');
+          report.messages.push(outcome);
+          onMessage?.(outcome);
+          toFlag.push(m.uid);
+        }
+        if (toFlag.length) await client.messageFlagsAdd(toFlag.join(','), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
+        last = Math.max(last, ...batch.map((m) => m.uid));
+        this.saveCursor(account.address, mailbox, uidValidity, last);
+      }
+      return report;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Connects, syncs once, disconnects; retries the connection with backoff on network failures. */
+  async syncOnce(account: MailAccountConfig, opts: { mailbox?: string; retries?: number; onMessage?: (o: MessageOutcome) => void } = {}): Promise<SyncReport> {
+    const retries = opts.retries ?? 3;
+    let lastErr: unknown;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      let client: ImapFlow | undefined;
+      try {
+        client = await openImap(account, this.ctx, { fresh: attempt > 0 });
+        return await this.syncWith(client, account, opts.mailbox, opts.onMessage);
+      } catch (err) {
+        lastErr = err;
+        const code = (err as { code?: string }).code;
+        if (code === 'MSS_TLS_UNTRUSTED' || code === 'MSS_PSC_REQUIRED' || code === 'MSS_NO_SECRET' || code === 'MSS_NO_CLIENT_CERT') break;
+        if (attempt < retries) await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** attempt)));
+      } finally {
+        await client?.logout().catch(() => client?.close());
+      }
+    }
+    throw lastErr;
+  }
+}
+
+export interface Watcher {
+  stop(): Promise<void>;
+  /** Resolves when the watcher has an open, idling session (for tests). */
+  ready(): Promise<void>;
+  readonly reconnects: number;
+}
+
+/**
+ * Keeps a session open on INBOX: IMAP IDLE (polling fallback when the server has no IDLE), sync on every
+ * new message, reconnect with exponential backoff when the session drops (server restart, network cut,
+ * operator ending the session at token expiry) — with a fresh token, silently.
+ */
+export function watchInbox(
+  sync: InboxSync,
+  account: MailAccountConfig,
+  ctx: MailContext,
+  opts: { onMessage?: (o: MessageOutcome) => void; onError?: (err: unknown) => void; onSynced?: (r: SyncReport) => void; pollMs?: number; maxBackoffMs?: number } = {},
+): Watcher {
+  let stopped = false;
+  let client: ImapFlow | undefined;
+  let reconnects = 0;
+  let readyResolve: () => void = () => {};
+  let readyPromise = new Promise<void>((r) => (readyResolve = r));
+  let wake: (() => void) | undefined;
+  const loop = async () => {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        client = await openImap(account, ctx, { fresh: failures > 0 });
+        failures = 0;
+        const c = client;
+        let dirty = true;
+        c.on('exists', () => {
+          dirty = true;
+          wake?.();
+        });
+        const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+        const idleSupported = c.capabilities.has('IDLE');
+        while (!stopped && c.usable) {
+          if (dirty) {
+            dirty = false;
+            const r = await sync.syncWith(c, account, 'INBOX', opts.onMessage);
+            opts.onSynced?.(r);
+          }
+          readyResolve();
+          if (idleSupported) {
+            await c.mailboxOpen('INBOX');
+            const idle = c.idle();
+            await Promise.race([idle, closed, new Promise<void>((r) => (wake = r))]);
+          } else {
+            await Promise.race([new Promise<void>((r) => setTimeout(r, opts.pollMs ?? 30_000)), closed, new Promise<void>((r) => (wake = r))]);
+            dirty = true;
+          }
+        }
+      } catch (err) {
+        if (stopped) break;
+        failures++;
+        opts.onError?.(err);
+      }
+      if (stopped) break;
+      reconnects++;
+      readyPromise = new Promise<void>((r) => (readyResolve = r));
+      const delay = Math.min(opts.maxBackoffMs ?? 60_000, 200 * 2 ** Math.min(failures, 10));
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  };
+  const running = loop();
+  return {
+    get reconnects() {
+      return reconnects;
+    },
+    ready: () => readyPromise,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await client?.logout().catch(() => client?.close());
+      await running.catch(() => {});
+    },
+  };
+}

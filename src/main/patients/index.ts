@@ -1,0 +1,3 @@
+export { PatientRepository } from './repository';
+export { patientsMigrations } from './migrations';
+export { registerPatientsHandlers } from './handlers';
