@@ -15,6 +15,8 @@ PACKAGES=(
   softhsm2 opensc libengine-pkcs11-openssl openssl
   # Independent XML signature verifier used by the tests
   xmlsec1
+  # Fallback TrueType font for the PDF/A companion PDFs (npm dejavu-fonts-ttf is the primary source)
+  fonts-dejavu-core
   # Native addon builds (better-sqlite3, pkcs11js)
   python3 make g++
 )

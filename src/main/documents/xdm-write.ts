@@ -13,6 +13,8 @@ export interface XdmWriteOptions extends XdsChoices {
   outFile?: string;
   /** Name of the sending organisation/software for INDEX.HTM / README.TXT. */
   senderName?: string;
+  /** zlib level for the documents (default 1: CDA bodies are mostly base64 of already-compressed PDFs). */
+  compressionLevel?: number;
   /** Also render the human-readable companion PDFs (returned, to be attached beside the zip). */
   companionPdfs?: boolean;
 }
@@ -78,7 +80,8 @@ export async function writeXdm(docs: ParsedCda[], options: XdmWriteOptions): Pro
   zip.addBuffer(Buffer.from(indexHtm(submission, sender), 'utf8'), 'INDEX.HTM', { mtime });
   zip.addBuffer(Buffer.from(readmeTxt(submission, sender), 'utf8'), 'README.TXT', { mtime });
   zip.addBuffer(Buffer.from(metadataXml, 'utf8'), `${XDM_SUBSET}/METADATA.XML`, { mtime });
-  docs.forEach((d, i) => zip.addBuffer(d.bytes, `${XDM_SUBSET}/${docName(i)}`, { mtime }));
+  const compressionLevel = options.compressionLevel ?? 1;
+  docs.forEach((d, i) => zip.addBuffer(d.bytes, `${XDM_SUBSET}/${docName(i)}`, { mtime, compress: compressionLevel > 0, compressionLevel }));
   zip.end();
   let out: XdmWritten;
   if (options.outFile) {
