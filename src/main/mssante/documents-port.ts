@@ -1,11 +1,10 @@
 import type { DocumentProblem, ParsedCda } from '../documents/types';
-import { AppError } from '../core/errors';
+import * as documents from '../documents';
 
 /**
  * What the mail capability needs from the documents capability (`src/main/documents`, see
  * docs/documents-api.md): CDA parsing, the IHE_XDM.zip writer/reader, the companion PDF and the subject.
- * Loaded lazily through this one port so the mail code compiles and its transport tests run while the
- * documents façade is being built; every call goes to the real implementation.
+ * Kept behind this one port so the mail code states exactly which parts of that API it relies on.
  */
 export interface XdmReadDocument {
   uri: string;
@@ -42,22 +41,7 @@ export interface DocumentsPort {
   xdmSubject(docs: ParsedCda[]): string;
 }
 
-let cached: DocumentsPort | undefined;
-
+/** The real documents capability behind the port. */
 export function documentsPort(): DocumentsPort {
-  if (cached) return cached;
-  let mod: Partial<DocumentsPort>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('../documents') as Partial<DocumentsPort>;
-  } catch (err) {
-    throw new AppError('MSS_DOCUMENTS_UNAVAILABLE', "Le module de documents n'est pas disponible dans cette version.", (err as Error).message);
-  }
-  for (const fn of ['parseCda', 'writeXdm', 'readXdm', 'xdmSubject'] as const) {
-    if (typeof mod[fn] !== 'function') {
-      throw new AppError('MSS_DOCUMENTS_UNAVAILABLE', "Le module de documents n'est pas disponible dans cette version.", `documents.${fn} is missing`);
-    }
-  }
-  cached = mod as DocumentsPort;
-  return cached;
+  return documents as unknown as DocumentsPort;
 }

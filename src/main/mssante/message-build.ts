@@ -52,6 +52,16 @@ export interface BuiltMessage {
   patient?: { ins?: string; name?: string };
 }
 
+/** nodemailer normalises header names (X-Mss-Codecda): restore the exact spelling of ours in the header block. */
+export function exactHeaderNames(raw: Buffer, names: string[]): Buffer {
+  const text = raw.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return raw;
+  let head = text.slice(0, end);
+  for (const n of names) head = head.replace(new RegExp(`^${n.replace(/[-]/g, '\\-')}:`, 'gim'), `${n}:`);
+  return Buffer.from(head + text.slice(end), 'latin1');
+}
+
 export function newMessageId(from: string): string {
   return `<${randomUUID()}@${domainOf(from)}>`;
 }
@@ -146,7 +156,7 @@ export async function buildDocumentMessage(input: DocumentMessageInput): Promise
     attachments,
     textEncoding: 'quoted-printable',
   });
-  const raw = await mail.compile().build();
+  const raw = exactHeaderNames(await mail.compile().build(), Object.keys(headers));
   return {
     raw,
     messageId,
@@ -173,6 +183,7 @@ export async function buildPlainMessage(input: { from: string; to: string[]; sub
     headers: Object.entries(headers).map(([key, value]) => ({ key, value })),
   })
     .compile()
-    .build();
+    .build()
+    .then((b) => exactHeaderNames(b, Object.keys(headers)));
   return { raw, messageId, subject: input.subject, recipients: input.to.map((a) => a.toLowerCase()), headers, documents: [] };
 }

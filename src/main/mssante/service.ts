@@ -82,8 +82,7 @@ export class MssanteService {
     const psc = this.sandboxPsc();
     if (!psc) throw new AppError('MSS_PSC_REQUIRED', 'Connectez-vous avec Pro Santé Connect pour ouvrir cette boîte aux lettres.', `${account.address}: no PSC session`);
     if (!opts.fresh && this.sandboxToken && Date.now() - this.sandboxToken.at < 30_000) return this.sandboxToken.accessToken;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { pscPasswordLogin } = require('../identity/psc/test-login') as { pscPasswordLogin: (p: typeof psc) => Promise<{ client: { accessToken(): Promise<string>; logout?(): Promise<void> }; accessToken: string }> };
+    const { pscPasswordLogin } = await import('../identity/psc/test-login');
     const r = await pscPasswordLogin(psc);
     this.sandboxToken = { accessToken: r.accessToken, at: Date.now(), client: r.client };
     return r.accessToken;
