@@ -32,31 +32,52 @@ function parsePart(part: Buffer): MultipartPart {
  */
 export async function* readMultipart(body: AsyncIterable<Uint8Array>, boundary: string): AsyncGenerator<MultipartPart> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
-  let buf = Buffer.from('\r\n'); // so that a boundary on the very first line matches the same delimiter
+  // A growable buffer: appends are amortised O(1) (parts of several hundred KiB arrive in 64 KiB chunks).
+  let data = Buffer.allocUnsafe(1 << 20);
+  let start = 0;
+  let end = 0;
+  const append = (chunk: Uint8Array) => {
+    if (end + chunk.length > data.length) {
+      const live = end - start;
+      if (live + chunk.length <= data.length / 2) {
+        data.copy(data, 0, start, end);
+      } else {
+        const bigger = Buffer.allocUnsafe(Math.max(data.length * 2, live + chunk.length));
+        data.copy(bigger, 0, start, end);
+        data = bigger;
+      }
+      start = 0;
+      end = live;
+    }
+    data.set(chunk, end);
+    end += chunk.length;
+  };
+  append(Buffer.from('\r\n')); // so that a boundary on the very first line matches the same delimiter
   let inPart = false;
-  let scanFrom = 0;
+  let scanFrom = 0; // relative to start
   for await (const chunk of body) {
-    buf = Buffer.concat([buf, chunk]);
+    append(chunk);
     for (;;) {
-      const at = buf.indexOf(delimiter, scanFrom);
+      const view = data.subarray(start, end);
+      const at = view.indexOf(delimiter, scanFrom);
       if (at < 0) {
-        scanFrom = Math.max(0, buf.length - delimiter.length + 1);
+        scanFrom = Math.max(0, view.length - delimiter.length + 1);
         break;
       }
       const after = at + delimiter.length;
-      if (buf.length < after + 2) {
+      if (view.length < after + 2) {
         scanFrom = at;
         break;
       }
-      const isEnd = buf[after] === 0x2d && buf[after + 1] === 0x2d;
-      const eol = isEnd ? after + 2 : buf.indexOf('\r\n', after);
+      const isEnd = view[after] === 0x2d && view[after + 1] === 0x2d;
+      const eol = isEnd ? after + 2 : view.indexOf('\r\n', after);
       if (eol < 0) {
         scanFrom = at;
         break;
       }
-      if (inPart) yield parsePart(buf.subarray(0, at));
+      if (inPart) yield parsePart(view.subarray(0, at));
       if (isEnd) return;
-      buf = buf.subarray(eol + 2);
+      start += eol + 2;
       inPart = true;
       scanFrom = 0;
     }
