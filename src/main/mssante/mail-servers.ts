@@ -413,7 +413,9 @@ export async function startMailServers(opts: MailServerOptions): Promise<Running
     const e = err as { stderr?: Buffer; message: string };
     throw new Error(`postfix post-install failed: ${e.stderr?.toString().trim() || e.message}`);
   }
-  const postfixPid = opts.spawn('postfix', '/usr/sbin/postfix', ['-c', pf.confDir, 'start-fg']);
+  // The master itself, in the foreground (-d: no detach, no new session), so that it and its children stay
+  // in the process group recorded by the caller (`postfix start-fg` would setsid() and escape `down`).
+  const postfixPid = opts.spawn('postfix', '/usr/lib/postfix/sbin/master', ['-d'], { env: { ...process.env, MAIL_CONFIG: pf.confDir } });
   pids.push(postfixPid);
   await waitTcp(opts.host, opts.ports.submission, () => alive(postfixPid));
   await waitTcp(opts.host, opts.ports.submissionApp, () => alive(postfixPid));

@@ -92,9 +92,9 @@ describe('MSSanté mail flow against Dovecot + Postfix', () => {
         { address: SENDER, password: 'pw-jean' },
         { address: APP, password: 'pw-app', requireClientCert: true },
       ],
-      spawn: (name, cmd, args) => {
+      spawn: (name, cmd, args, opts) => {
         const out = fs.openSync(path.join(tmp.dir, `${name}.out`), 'a');
-        const c = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
+        const c = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: opts?.env ?? process.env });
         c.unref();
         pids.push(c.pid!);
         return c.pid!;
