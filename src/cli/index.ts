@@ -6,6 +6,7 @@ import { registerDocumentsCommands } from './commands/documents';
 import { registerSandboxCommands } from './commands/sandbox';
 import { registerMailCommands } from './commands/mail';
 import { registerDirectoryCommands } from './commands/directory';
+import { registerIdentityCommands } from './commands/identity';
 import { ExitCode, printError } from './output';
 
 /** Builds the `lps` program; each capability adds its commands with one `register…Commands` call. */
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSandboxCommands(program);
+  registerIdentityCommands(program);
   registerMailCommands(program);
   registerDirectoryCommands(program);
   registerAuditCommands(program);

@@ -7,6 +7,7 @@ import { registerCoreHandlers } from './core/handlers';
 import { registerSandboxHandlers } from './sandbox/handlers';
 import { registerPatientsHandlers } from './patients/handlers';
 import { registerMssanteHandlers } from './mssante/handlers';
+import { registerIdentityHandlers } from './identity/handlers';
 
 export function registerAllHandlers(core: Core): void {
   registerCoreHandlers(core);
@@ -20,5 +21,6 @@ export function registerAllHandlers(core: Core): void {
 export function createCore(opts: CoreOptions): Core {
   const core = createCoreBase(opts);
   registerAllHandlers(core);
+  registerIdentityHandlers(core);
   return core;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditEntry } from './audit';
+import { CardEvent, PscEvent } from './identity';
 
 /** Event streams pushed from main to the renderer. */
 export const events = {
@@ -18,6 +19,10 @@ export const events = {
     finished: z.boolean(),
     error: z.object({ code: z.string(), message: z.string(), detail: z.string().optional() }).optional(),
   }),
+  /** CPS card inserted / removed / state changed (login, logout, PIN state). */
+  'identity.card': CardEvent,
+  /** Pro Santé Connect session started, refreshed or ended. */
+  'identity.psc': PscEvent,
 } as const;
 
 export type EventName = keyof typeof events;

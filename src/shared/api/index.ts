@@ -10,6 +10,7 @@ import { sandboxMethods } from './sandbox';
 import { settingsMethods } from './settings';
 import { patientsMethods } from './patients';
 import { mssanteMethods } from './mssante';
+import { identityMethods } from './identity';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
 
@@ -20,6 +21,7 @@ export const api = {
   ...settingsMethods,
   ...patientsMethods,
   ...mssanteMethods,
+  ...identityMethods,
 } as const;
 
 export type Api = typeof api;
@@ -53,3 +55,4 @@ export * from './sandbox';
 export * from './settings';
 export * from './patients';
 export * from './mssante';
+export * from './identity';

@@ -22,7 +22,7 @@ describe.skipIf(!HAS_XMLSEC)('XML signatures with the structure ORG certificate 
     pki = await ensureSandboxPki(path.join(tmp.dir, 'pki'));
     signer = signerFromP12(pki.org.signP12, pki.org.p12Password);
     trust = TrustStore.fromProfile(pki);
-  });
+  }, 60_000);
   afterAll(() => tmp.cleanup());
 
   it('creates the PKI once and reuses it (idempotent)', async () => {
