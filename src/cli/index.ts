@@ -4,6 +4,7 @@ import { registerAuditCommands } from './commands/audit';
 import { registerImagingCommands } from './commands/imaging';
 import { registerDocumentsCommands } from './commands/documents';
 import { registerSandboxCommands } from './commands/sandbox';
+import { registerDmpCommands } from './commands/dmp';
 import { registerMailCommands } from './commands/mail';
 import { registerDirectoryCommands } from './commands/directory';
 import { registerIdentityCommands } from './commands/identity';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSandboxCommands(program);
+  registerDmpCommands(program);
   registerIdentityCommands(program);
   registerMailCommands(program);
   registerDirectoryCommands(program);

@@ -5,6 +5,7 @@ import { registerAuditHandlers } from './audit/handlers';
 import { createCoreBase, type Core, type CoreOptions } from './core/app-core';
 import { registerCoreHandlers } from './core/handlers';
 import { registerSandboxHandlers } from './sandbox/handlers';
+import { registerDmpHandlers } from './dmp/handlers';
 import { registerPatientsHandlers } from './patients/handlers';
 import { registerMssanteHandlers } from './mssante/handlers';
 import { registerIdentityHandlers } from './identity/handlers';
@@ -13,6 +14,7 @@ export function registerAllHandlers(core: Core): void {
   registerCoreHandlers(core);
   registerAuditHandlers(core);
   registerSandboxHandlers(core);
+  registerDmpHandlers(core);
   registerPatientsHandlers(core);
   registerMssanteHandlers(core);
 }

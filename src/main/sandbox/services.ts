@@ -1,4 +1,5 @@
 import type { SandboxService } from './service';
+import { dmpSandboxService } from '../dmp/sandbox-service';
 import { identitySandboxService } from '../identity/sandbox-service';
 import { mailSandboxService } from '../mssante/sandbox-service';
 import { pacsSandboxService } from '../imaging/sandbox-service';
@@ -11,6 +12,7 @@ import { pacsSandboxService } from '../imaging/sandbox-service';
 export const ALL_SERVICES: SandboxService[] = [
   identitySandboxService, // first: PKI, test CPS and PSC, read by every later service
   mailSandboxService, // after identity (PKI, PSC introspection), before dmp
+  dmpSandboxService, // after identity (PKI, card holder) and mail (patients), before pacs
   // pacs stays LAST (its KOS are published by the DMP sandbox through sandboxImagingSeed()).
   pacsSandboxService,
 ];

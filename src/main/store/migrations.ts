@@ -1,5 +1,6 @@
 import { sharingMigrations } from '../sharing/share-jobs';
 import { mssanteMigrations } from '../mssante/migrations';
+import { dmpMigrations } from '../dmp/migrations';
 import { patientsMigrations } from '../patients/migrations';
 /**
  * Versioned migrations. Each capability owns its list (ids are `<domain>/<NNN>-<name>`) and adds it to
@@ -57,4 +58,4 @@ export const foundationMigrations: Migration[] = [
   },
 ];
 
-export const ALL_MIGRATIONS: Migration[] = [...foundationMigrations, ...sharingMigrations, ...patientsMigrations, ...mssanteMigrations];
+export const ALL_MIGRATIONS: Migration[] = [...foundationMigrations, ...sharingMigrations, ...patientsMigrations, ...mssanteMigrations, ...dmpMigrations];

@@ -11,6 +11,7 @@ import { settingsMethods } from './settings';
 import { patientsMethods } from './patients';
 import { mssanteMethods } from './mssante';
 import { identityMethods } from './identity';
+import { dmpMethods } from './dmp';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
 
@@ -22,6 +23,7 @@ export const api = {
   ...patientsMethods,
   ...mssanteMethods,
   ...identityMethods,
+  ...dmpMethods,
 } as const;
 
 export type Api = typeof api;
@@ -56,3 +58,4 @@ export * from './settings';
 export * from './patients';
 export * from './mssante';
 export * from './identity';
+export * from './dmp';

@@ -1,13 +1,13 @@
 /**
  * Entry point of the DMP test server as its own process (sandbox service, `lps dmp-server`):
  *   node --import tsx src/main/dmp/server/main.ts --port N --db FILE --cert C --key K --ca CA --schemas DIR
- *        [--practitioner 8…] [--cr-img CDA] [--kos DCM] [--host 127.0.0.1]
+ *        [--practitioner 8…] [--cr-img CDA] [--kos DCM] [--imaging STUDIES.json] [--host 127.0.0.1]
  * Stops on SIGTERM/SIGINT.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { WIRE_PROFILE } from '../wire-profile';
-import { readIfExists, seed } from './seed';
+import { readIfExists, seed, type ImagingStudySeed } from './seed';
 import { DmpTestServer } from './server';
 
 export interface ServerArgs {
@@ -21,6 +21,7 @@ export interface ServerArgs {
   practitioner: string;
   crImg?: string;
   kos?: string;
+  imaging?: string;
 }
 
 export function parseArgs(argv: string[]): ServerArgs {
@@ -44,6 +45,7 @@ export function parseArgs(argv: string[]): ServerArgs {
     practitioner: get('practitioner') ?? '810001234567',
     crImg: get('cr-img'),
     kos: get('kos'),
+    imaging: get('imaging'),
   };
 }
 
@@ -62,6 +64,7 @@ export async function runServer(args: ServerArgs, log: (line: string) => void = 
     crImg: readIfExists(args.crImg),
     kos: readIfExists(args.kos),
     repositoryUniqueId: WIRE_PROFILE.testRepositoryUniqueId,
+    ...(args.imaging && fs.existsSync(args.imaging) ? { imaging: JSON.parse(fs.readFileSync(args.imaging, 'utf8')) as ImagingStudySeed[] } : {}),
   });
   const url = await server.start();
   log(`DMP test server listening on ${url}`);

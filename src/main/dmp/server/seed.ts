@@ -48,6 +48,19 @@ export interface SeedOptions {
   accessionNumber?: string;
   studyInstanceUid?: string;
   repositoryUniqueId: string;
+  /** Imaging studies of the sandbox PACS (imaging capability): one KOS + one CR d'imagerie each. */
+  imaging?: ImagingStudySeed[];
+}
+
+export interface ImagingStudySeed {
+  title: string;
+  accessionNumber: string;
+  accessionIssuerOid: string;
+  studyDate: string;
+  studyInstanceUid: string;
+  modalities: string[];
+  region: { code: string; codeSystem: string; displayName: string };
+  kosFile: string;
 }
 
 function author(): XdsAuthor {
@@ -63,7 +76,7 @@ function baseEntry(p: SeedPatient, data: Buffer, over: Partial<DocumentEntry>): 
   const pid = patientIdOf(p.ins, p.insOid);
   return {
     entryUuid: `urn:uuid:${crypto.randomUUID()}`,
-    uniqueId: uuidOid(),
+    uniqueId: (over.mimeType ?? 'text/xml') === 'text/xml' ? (extractCdaUniqueId(data) ?? uuidOid()) : uuidOid(),
     mimeType: 'text/xml',
     hash: crypto.createHash('sha1').update(data).digest('hex'),
     size: data.length,
@@ -120,27 +133,43 @@ export function seed(store: DmpStore, opts: SeedOptions): void {
       });
       store.putDocument(e.uniqueId, e.mimeType, data);
     };
-    const accession = opts.accessionNumber ?? 'SBX-ACC-0001';
-    const refIds = [`${accession}^^^&1.2.250.1.999.1.1&ISO^urn:ihe:iti:xds:2013:accession`, ...(opts.studyInstanceUid ? [`${opts.studyInstanceUid}^^^^urn:ihe:iti:xds:2016:studyInstanceUID`] : [])];
-    const imagingEvents = [
-      { code: 'CT', scheme: '1.2.840.10008.2.16.4', display: 'Tomodensitométrie' },
-      { code: '774007', scheme: '2.16.840.1.113883.6.96', display: 'Structure de la tête et/ou du cou' },
-    ];
-    const cr = opts.crImg ?? minimalCda(p, "CR d'imagerie médicale - Scanner tête et cou");
-    const crUid = extractCdaUniqueId(cr) ?? uuidOid();
-    put(cr, baseEntry(p, cr, { uniqueId: crUid, title: "CR d'imagerie médicale - Scanner tête et cou", eventCodes: imagingEvents, referenceIds: refIds }));
-    if (opts.kos) {
-      put(
-        opts.kos,
-        baseEntry(p, opts.kos, {
-          mimeType: 'application/dicom',
-          title: "Références d'objets d'un examen d'imagerie",
-          typeCode: { code: '55113-5', scheme: '2.16.840.1.113883.6.1', display: "Références d'objets d'un examen d'imagerie" },
-          formatCode: { code: '1.2.840.10008.5.1.4.1.1.88.59', scheme: '1.2.840.10008.2.6.1', display: 'Key Object Selection Document' },
-          eventCodes: imagingEvents,
-          referenceIds: refIds,
-        }),
-      );
+    const kosEntry = (kos: Buffer, over: Partial<DocumentEntry>): DocumentEntry =>
+      baseEntry(p, kos, {
+        mimeType: 'application/dicom',
+        title: "Références d'objets d'un examen d'imagerie",
+        typeCode: { code: '55113-5', scheme: '2.16.840.1.113883.6.1', display: "Références d'objets d'un examen d'imagerie" },
+        formatCode: { code: '1.2.840.10008.5.1.4.1.1.88.59', scheme: '1.2.840.10008.2.6.1', display: 'Key Object Selection Document' },
+        ...over,
+      });
+    const studies = (opts.imaging ?? []).filter((st) => fs.existsSync(st.kosFile));
+    if (studies.length) {
+      for (const st of studies) {
+        const refIds = [
+          `${st.accessionNumber}^^^&${st.accessionIssuerOid}&ISO^urn:ihe:iti:xds:2013:accession`,
+          `${st.studyInstanceUid}^^^^urn:ihe:iti:xds:2016:studyInstanceUID`,
+        ];
+        const events = [
+          ...st.modalities.map((m) => ({ code: m, scheme: '1.2.840.10008.2.16.4', display: m })),
+          { code: st.region.code, scheme: st.region.codeSystem, display: st.region.displayName },
+        ];
+        const time = `${st.studyDate}100000`;
+        const times = { creationTime: time, serviceStartTime: time, serviceStopTime: time };
+        const cr = minimalCda(p, `CR d'imagerie médicale - ${st.title}`);
+        put(cr, baseEntry(p, cr, { ...times, title: `CR d'imagerie médicale - ${st.title}`, eventCodes: events, referenceIds: refIds, formatCode: { code: 'urn:ihe:iti:xds-sd:text:2008', scheme: '1.3.6.1.4.1.19376.1.2.3', display: 'Texte' } }));
+        const kos = fs.readFileSync(st.kosFile);
+        put(kos, kosEntry(kos, { ...times, title: `Examen d'imagerie - ${st.title}`, eventCodes: events, referenceIds: refIds }));
+      }
+    } else {
+      const accession = opts.accessionNumber ?? 'SBX-ACC-0001';
+      const refIds = [`${accession}^^^&1.2.250.1.999.1.1&ISO^urn:ihe:iti:xds:2013:accession`, ...(opts.studyInstanceUid ? [`${opts.studyInstanceUid}^^^^urn:ihe:iti:xds:2016:studyInstanceUID`] : [])];
+      const imagingEvents = [
+        { code: 'CT', scheme: '1.2.840.10008.2.16.4', display: 'Tomodensitométrie' },
+        { code: '774007', scheme: '2.16.840.1.113883.6.96', display: 'Structure de la tête et/ou du cou' },
+      ];
+      const cr = opts.crImg ?? minimalCda(p, "CR d'imagerie médicale - Scanner tête et cou");
+      const crUid = extractCdaUniqueId(cr) ?? uuidOid();
+      put(cr, baseEntry(p, cr, { uniqueId: crUid, title: "CR d'imagerie médicale - Scanner tête et cou", eventCodes: imagingEvents, referenceIds: refIds }));
+      if (opts.kos) put(opts.kos, kosEntry(opts.kos, { eventCodes: imagingEvents, referenceIds: refIds }));
     }
     const masked = minimalCda(p, 'Compte rendu masqué aux PS');
     put(masked, baseEntry(p, masked, {

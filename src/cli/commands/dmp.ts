@@ -1,0 +1,190 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { DmpDocument } from '../../shared/api/dmp';
+import { AppError } from '../../main/core/errors';
+import { withCore, dataDirOf } from '../context';
+import { makeOutput } from '../output';
+
+/** `lps dmp …` (TD0.2, TD0.3, TD2.1, TD3.1, TD3.2, TD3.3) and `lps dmp-server` (the DMP test server alone). */
+
+const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)];
+
+function describeDoc(d: DmpDocument): string {
+  const flags = [d.status !== 'approved' ? d.status : '', ...d.masking].filter(Boolean).join(', ');
+  const when = d.creationTime ? `${d.creationTime.slice(6, 8)}/${d.creationTime.slice(4, 6)}/${d.creationTime.slice(0, 4)}` : '';
+  return `  ${when.padEnd(10)} ${(d.typeCode?.display ?? d.mimeType).slice(0, 40).padEnd(40)} ${d.title ?? ''}${flags ? ` [${flags}]` : ''}\n             ${d.uniqueId}`;
+}
+
+export function registerDmpCommands(program: Command): void {
+  const dmp = program.command('dmp').description("dossier médical partagé : statut, autorisation, dépôt, recherche, consultation, gestion d'un document");
+
+  dmp
+    .command('status')
+    .description("TD0.2 : existence du DMP et autorisation d'accès")
+    .requiredOption('--ins <INS>', 'INS du patient (15 caractères)')
+    .option('--ins-oid <OID>', "OID de l'INS (défaut : celui du profil)")
+    .option('--json', 'sortie JSON')
+    .action(async (o: { ins: string; insOid?: string; json?: boolean }, cmd: Command) => {
+      const out = makeOutput(!!o.json);
+      const r = await withCore(cmd, (core) => core.registry.call('dmp.status', { ins: o.ins, ...(o.insOid ? { insOid: o.insOid } : {}) }));
+      out.result(r, () => `DMP ${r.dmp} — autorisation ${r.authorization}${r.treatingPhysician ? ' — médecin traitant' : ''}\n${r.advice}`);
+    });
+
+  dmp
+    .command('authorize')
+    .description("TD0.3 : enregistre (après consentement du patient) ou supprime l'autorisation d'accès")
+    .requiredOption('--ins <INS>', 'INS du patient')
+    .option('--ins-oid <OID>', "OID de l'INS")
+    .option('--remove', "supprimer l'autorisation")
+    .option('--json', 'sortie JSON')
+    .action(async (o: { ins: string; insOid?: string; remove?: boolean; json?: boolean }, cmd: Command) => {
+      const out = makeOutput(!!o.json);
+      const r = await withCore(cmd, (core) => core.registry.call('dmp.authorize', { ins: o.ins, remove: !!o.remove, ...(o.insOid ? { insOid: o.insOid } : {}) }));
+      out.result(r, () => `${o.remove ? 'Autorisation supprimée' : 'Autorisation enregistrée'}${r.expiresAt ? ` (jusqu'au ${r.expiresAt.slice(0, 10)})` : ''}.\n${r.after.advice}`);
+    });
+
+  dmp
+    .command('publish <file>')
+    .description('TD2.1 : dépose un document CDA (lot de soumission signé), éventuellement en remplacement')
+    .option('--mask-ps', 'masqué aux professionnels de santé (visible par son auteur, les médecins traitants et le patient)')
+    .option('--invisible-patient', "non visible par le patient (jusqu'à la consultation d'annonce)")
+    .option('--invisible-legal-reps', 'non visible par les représentants légaux du patient')
+    .option('--replace <uniqueId>', 'remplace ce document (nouvelle version, RPLC)')
+    .option('--json', 'sortie JSON')
+    .action(async (file: string, o: { maskPs?: boolean; invisiblePatient?: boolean; invisibleLegalReps?: boolean; replace?: string; json?: boolean }, cmd: Command) => {
+      const out = makeOutput(!!o.json);
+      const r = await withCore(cmd, (core) =>
+        core.registry.call('dmp.publish', {
+          path: path.resolve(file),
+          masking: { maskPs: !!o.maskPs, invisiblePatient: !!o.invisiblePatient, invisibleLegalReps: !!o.invisibleLegalReps },
+          ...(o.replace ? { replaceUniqueId: o.replace } : {}),
+        }),
+      );
+      const how: Record<string, string> = {
+        published: 'Document déposé dans le DMP.',
+        'already-published': 'Ce document était déjà déposé : il n’a pas été renvoyé.',
+        'confirmed-after-timeout': 'Le DMP n’a pas répondu à temps, mais le dépôt a été vérifié : il est bien présent.',
+        'resubmitted-after-timeout': 'Le DMP n’a pas répondu à temps ; le document étant absent, il a été renvoyé une fois et accepté.',
+      };
+      out.result(r, () => `${how[r.outcome]}\n  identifiant : ${r.uniqueId}${r.replacedEntryUuid ? '\n  (remplace la version précédente, désormais obsolète)' : ''}`);
+    });
+
+  dmp
+    .command('search')
+    .description('TD3.1 : recherche de documents')
+    .requiredOption('--ins <INS>', 'INS du patient')
+    .option('--ins-oid <OID>', "OID de l'INS")
+    .option('--type <CODE>', 'type de document (LOINC), répétable ou séparé par des virgules', list)
+    .option('--class <CODE>', 'classe de document', list)
+    .option('--modality <CODE>', "modalité d'imagerie (CT, MR…)", list)
+    .option('--region <CODE>', 'région anatomique (SNOMED CT)', list)
+    .option('--accession <AN>', "numéro de demande d'examen (accession number)", list)
+    .option('--status <STATUS>', 'approved, deprecated, archived (défaut : approved)', list)
+    .option('--from <DATE>', 'date de création à partir de (AAAAMMJJ)')
+    .option('--to <DATE>', 'date de création avant (AAAAMMJJ)')
+    .option('--signatures', 'inclure les fiches de signature des lots')
+    .option('--json', 'sortie JSON')
+    .action(async (o: { ins: string; insOid?: string; type?: string[]; class?: string[]; modality?: string[]; region?: string[]; accession?: string[]; status?: string[]; from?: string; to?: string; signatures?: boolean; json?: boolean }, cmd: Command) => {
+      const out = makeOutput(!!o.json);
+      const statuses = o.status?.map((s) => s.toLowerCase());
+      const bad = statuses?.find((s) => !['approved', 'deprecated', 'archived'].includes(s));
+      if (bad) throw new AppError('INVALID_INPUT', `Statut inconnu : ${bad} (approved, deprecated, archived).`, bad);
+      const r = await withCore(cmd, (core) =>
+        core.registry.call('dmp.search', {
+          ins: o.ins,
+          ...(o.insOid ? { insOid: o.insOid } : {}),
+          ...(o.type ? { typeCodes: o.type } : {}),
+          ...(o.class ? { classCodes: o.class } : {}),
+          ...(o.modality ? { modalities: o.modality } : {}),
+          ...(o.region ? { regions: o.region } : {}),
+          ...(o.accession ? { accessionNumbers: o.accession } : {}),
+          ...(statuses ? { statuses: statuses as ('approved' | 'deprecated' | 'archived')[] } : {}),
+          ...(o.from ? { creationFrom: o.from } : {}),
+          ...(o.to ? { creationTo: o.to } : {}),
+          includeSignatures: !!o.signatures,
+        }),
+      );
+      out.result(r, () => (r.documents.length ? `${r.documents.length} document(s) :\n${r.documents.map(describeDoc).join('\n')}` : 'Aucun document.'));
+    });
+
+  dmp
+    .command('get')
+    .description('TD3.2 : télécharge un document (vérifié par son empreinte)')
+    .requiredOption('--ins <INS>', 'INS du patient')
+    .option('--ins-oid <OID>', "OID de l'INS")
+    .requiredOption('--id <uniqueId>', 'identifiant unique du document')
+    .requiredOption('-o, --output <file>', 'fichier de sortie')
+    .option('--json', 'sortie JSON')
+    .action(async (o: { ins: string; insOid?: string; id: string; output: string; json?: boolean }, cmd: Command) => {
+      const out = makeOutput(!!o.json);
+      const r = await withCore(cmd, (core) => core.registry.call('dmp.get', { ins: o.ins, uniqueId: o.id, output: path.resolve(o.output), ...(o.insOid ? { insOid: o.insOid } : {}) }));
+      out.result(r, () => `Document enregistré : ${r.path} (${r.size} octets, ${r.document.mimeType}).`);
+    });
+
+  dmp
+    .command('set')
+    .description("TD3.3 : masquage, visibilité, archivage, suppression d'un document")
+    .requiredOption('--ins <INS>', 'INS du patient')
+    .option('--ins-oid <OID>', "OID de l'INS")
+    .requiredOption('--id <uniqueId>', 'identifiant unique du document')
+    .option('--mask-ps', 'masquer aux professionnels de santé')
+    .option('--unmask-ps', 'démasquer aux professionnels de santé')
+    .option('--invisible-patient', 'rendre invisible au patient')
+    .option('--visible-patient', 'rendre visible au patient')
+    .option('--invisible-legal-reps', 'rendre invisible aux représentants légaux')
+    .option('--visible-legal-reps', 'rendre visible aux représentants légaux')
+    .option('--archive', 'archiver')
+    .option('--unarchive', 'désarchiver')
+    .option('--delete', 'supprimer (auteur uniquement)')
+    .option('--json', 'sortie JSON')
+    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const out = makeOutput(!!o['json']);
+      const actions = ['maskPs', 'unmaskPs', 'invisiblePatient', 'visiblePatient', 'invisibleLegalReps', 'visibleLegalReps', 'archive', 'unarchive', 'delete'].filter((k) => o[k]);
+      if (actions.length !== 1) {
+        throw new AppError('INVALID_INPUT', 'Indiquez une et une seule action : --mask-ps, --unmask-ps, --invisible-patient, --visible-patient, --invisible-legal-reps, --visible-legal-reps, --archive, --unarchive ou --delete.', `actions: ${actions.join(',') || 'none'}`);
+      }
+      const action = actions[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) as 'mask-ps';
+      const r = await withCore(cmd, (core) =>
+        core.registry.call('dmp.set', { ins: String(o['ins']), uniqueId: String(o['id']), action, ...(o['insOid'] ? { insOid: String(o['insOid']) } : {}) }),
+      );
+      out.result(r, () => `Fait : ${action}.\n${describeDoc(r.document)}`);
+    });
+
+  program
+    .command('dmp-server')
+    .description('démarre le serveur DMP de test seul (HTTPS + certificat client), au premier plan')
+    .option('--port <n>', 'port (défaut : libre)', '0')
+    .option('--cert <file>', 'certificat TLS du serveur (défaut : PKI de test du DMP)')
+    .option('--key <file>', 'clé TLS du serveur')
+    .option('--ca <file>', 'autorité(s) de confiance des certificats clients (PEM)')
+    .option('--schemas <dir>', 'schémas ebRS 3.0 / XDS.b (défaut : ../shared/schemas/ebrs30)')
+    .option('--practitioner <id>', 'identifiant national du PS du bac à sable (autorisations semées)', '810001234567')
+    .option('--json', 'affiche la configuration en JSON une fois démarré')
+    .action(async (o: { port: string; cert?: string; key?: string; ca?: string; schemas?: string; practitioner: string; json?: boolean }, cmd: Command) => {
+      const { runServer } = await import('../../main/dmp/server/main');
+      const { createTestPki } = await import('../../main/dmp/server/test-pki');
+      const { APP_ROOT } = await import('../../main/sandbox/manager');
+      const dir = path.join(dataDirOf(cmd), 'dmp-server');
+      const pki = o.cert && o.key && o.ca ? undefined : createTestPki(path.join(dir, 'pki'));
+      const server = await runServer(
+        {
+          port: Number(o.port),
+          host: '127.0.0.1',
+          db: path.join(dir, 'dmp.sqlite'),
+          cert: o.cert ?? pki!.serverCert,
+          key: o.key ?? pki!.serverKey,
+          ca: o.ca ?? pki!.caCert,
+          schemas: o.schemas ?? path.resolve(APP_ROOT, '..', 'shared', 'schemas', 'ebrs30'),
+          practitioner: o.practitioner,
+        },
+        o.json ? () => {} : undefined,
+      );
+      if (o.json) process.stdout.write(JSON.stringify({ url: server.url, pki: pki ?? null }, null, 2) + '\n');
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.stop();
+    });
+}
