@@ -44,6 +44,9 @@
         set.delete(listener);
       };
     },
+    streamUrl(scheme: string, path: string): string {
+      return `/__lps/stream/${encodeURIComponent(scheme)}/${path.replace(/^\/+/, '')}`;
+    },
   };
   Object.defineProperty(window, 'lps', { value: Object.freeze(bridge), configurable: false, writable: false });
 })();

@@ -127,6 +127,26 @@ export async function startHarness(opts: HarnessOptions): Promise<HarnessServer>
         return;
       }
       if (url.pathname === '/__lps/bridge.js') return send(res, 200, bridge, 'text/javascript; charset=utf-8');
+      const stream = /^\/__lps\/stream\/([a-z-]+)\/(.*)$/.exec(url.pathname);
+      if (stream) {
+        const handler = opts.core.streams.get(stream[1]!);
+        if (!handler) return send(res, 404, 'Unknown stream');
+        const headers = new Headers();
+        for (const h of ['accept', 'range']) if (typeof req.headers[h] === 'string') headers.set(h, req.headers[h] as string);
+        const response = await handler(new Request(`${stream[1]}://${stream[2]}${url.search}`, { method: req.method, headers }));
+        const out: Record<string, string> = { ...SECURITY_HEADERS };
+        response.headers.forEach((v, k) => (out[k] = v));
+        res.writeHead(response.status, out);
+        if (!response.body || req.method === 'HEAD') return res.end();
+        const reader = response.body.getReader();
+        req.on('close', () => void reader.cancel().catch(() => {}));
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+        }
+        return res.end();
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method not allowed');
 
       const file = resolveRendererFile(opts.rendererDir, url.pathname);

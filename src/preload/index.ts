@@ -21,6 +21,9 @@ const bridge: LpsBridge = {
       ipcRenderer.removeListener(IPC_EVENT, handler);
     };
   },
+  streamUrl(scheme: string, path: string): string {
+    return `${scheme}://${path.replace(/^\/+/, '')}`;
+  },
 };
 
 contextBridge.exposeInMainWorld('lps', Object.freeze(bridge));

@@ -8,9 +8,9 @@ export const RENDERER_CSP = [
   "default-src 'none'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
-  "img-src 'self' data: blob:",
+  "img-src 'self' data: blob: lps-imaging:",
   "font-src 'self'",
-  "connect-src 'self'",
+  "connect-src 'self' lps-imaging:",
   "worker-src 'self' blob:",
   "frame-src 'self' blob:",
   "object-src 'none'",
@@ -18,6 +18,13 @@ export const RENDERER_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * Streaming schemes: data the renderer loads by URL (images of the viewer) without ever seeing a token.
+ * Electron serves them as privileged custom protocols; the browser harness under `/__lps/stream/<scheme>/`.
+ */
+export const STREAM_SCHEMES = ['lps-imaging'] as const;
+export type StreamScheme = (typeof STREAM_SCHEMES)[number];
 
 /** The custom scheme the packaged renderer is served from (Electron). */
 export const APP_SCHEME = 'app';

@@ -9,6 +9,7 @@ import { storePath } from '../store/paths';
 import { ProfileRepository } from '../store/profiles';
 import { SecureBlobStore } from '../store/secure-blobs';
 import { SettingsRepository } from '../store/settings';
+import type { StreamScheme } from '../../shared/security';
 import { EventBus } from './events';
 import { HandlerRegistry } from './registry';
 
@@ -30,12 +31,21 @@ export interface Core {
   sandbox: SandboxManager;
   /** Document bodies at rest, encrypted (never stored in clear). */
   blobs: SecureBlobStore;
+  /**
+   * Handlers of the streaming schemes (`STREAM_SCHEMES`): a capability registers one with `registerStream`;
+   * Electron serves it as a custom protocol, the harness under `/__lps/stream/<scheme>/`.
+   */
+  streams: Map<string, StreamHandler>;
+  registerStream(scheme: StreamScheme, handler: StreamHandler): void;
   /** Extra version strings shown in "À propos" (Electron adds its own). */
   versions: Record<string, string>;
   /** Closers registered by capabilities (servers, IMAP sessions…), run in reverse order by `close`. */
   onClose(fn: () => Promise<void> | void): void;
   close(): Promise<void>;
 }
+
+/** Fetch-style handler of a streaming scheme; the request URL is `<scheme>://<path>`. */
+export type StreamHandler = (request: Request) => Promise<Response>;
 
 export interface CoreOptions {
   dataDir: string;
@@ -53,6 +63,7 @@ export function createCoreBase(opts: CoreOptions): Core {
   const audit = new AuditTrail(db);
   audit.onAppend((entry) => events.emit('audit.appended', entry));
   const closers: (() => Promise<void> | void)[] = [];
+  const streams = new Map<string, StreamHandler>();
   let closed = false;
   return {
     runtime: opts.runtime,
@@ -66,6 +77,11 @@ export function createCoreBase(opts: CoreOptions): Core {
     sandbox: new SandboxManager({ dataDir: opts.dataDir, services: opts.sandboxServices }),
     blobs: new SecureBlobStore(path.join(opts.dataDir, 'blobs'), loadDataKey(opts.dataDir, opts.keyProtector ?? fileKeyProtector)),
     versions: { node: process.versions.node, ...opts.versions },
+    streams,
+    registerStream(scheme, handler) {
+      if (streams.has(scheme)) throw new Error(`stream handler already registered: ${scheme}`);
+      streams.set(scheme, handler);
+    },
     onClose: (fn) => closers.push(fn),
     async close() {
       if (closed) return;

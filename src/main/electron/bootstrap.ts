@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, Notification, protocol, session, shell } from 'electron';
-import { APP_ORIGIN, APP_SCHEME, RENDERER_CSP } from '../../shared/security';
+import { APP_ORIGIN, APP_SCHEME, RENDERER_CSP, STREAM_SCHEMES } from '../../shared/security';
 import { IPC_EVENT, IPC_INVOKE } from '../../shared/ipc';
 import type { Core } from '../core/app-core';
 import { productInfo } from '../core/version';
@@ -30,6 +30,7 @@ app.setPath('userData', resolveDataDir());
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, codeCache: true } },
+  ...STREAM_SCHEMES.map((scheme) => ({ scheme, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: true } })),
 ]);
 
 if (!app.requestSingleInstanceLock()) {
@@ -74,6 +75,9 @@ function start(): void {
       headers: { 'content-type': contentType(file), 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff' },
     });
   });
+
+  // Streams (viewer images…): served by the core's handlers; the renderer never holds the tokens behind them.
+  for (const [scheme, handler] of c.streams) protocol.handle(scheme, handler);
 
   const ses = session.defaultSession;
   ses.webRequest.onHeadersReceived((details, callback) => {

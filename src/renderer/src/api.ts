@@ -40,6 +40,9 @@ export const lps: LpsApi = {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
     return bridge().on(event, listener as (p: unknown) => void);
   },
+  streamUrl(scheme, path) {
+    return bridge().streamUrl(scheme, path);
+  },
 };
 
 export function toApiError(err: unknown): ApiError {

@@ -174,6 +174,7 @@ describe('built Electron main bundle', () => {
 
   it('serves the renderer from app:// with the strict CSP and nothing outside it', async () => {
     expect(rec.privileged[0]).toMatchObject({ scheme: 'app', privileges: { standard: true, secure: true } });
+    expect(rec.privileged.map((p) => p.scheme)).toContain('lps-imaging');
     const handler = rec.protocols.get('app')!;
     const ok: Response = await handler(new Request('app://lps/index.html'));
     expect(ok.status).toBe(200);
@@ -264,7 +265,8 @@ describe('built preload bundle', () => {
     loadWith(path.join(OUT, 'preload', 'index.cjs'), electron);
     expect([...rec.exposed.keys()]).toEqual(['lps']);
     const lps = rec.exposed.get('lps');
-    expect(Object.keys(lps).sort()).toEqual(['invoke', 'on']);
+    expect(Object.keys(lps).sort()).toEqual(['invoke', 'on', 'streamUrl']);
+    expect(lps.streamUrl('lps-imaging', '/wado/h1/x')).toBe('lps-imaging://wado/h1/x');
     expect(Object.isFrozen(lps)).toBe(true);
     expect(await lps.invoke('app.echo', { text: 'x' })).toEqual({ ok: true, value: 'pong' });
     expect(rec.invoked[0]).toEqual(['lps:invoke', 'app.echo', { text: 'x' }]);

@@ -29,6 +29,11 @@ describe('browser harness', () => {
   beforeAll(async () => {
     ensureBuilt();
     core = createCore({ dataDir: tmp.dir, runtime: 'harness' });
+    core.registerStream('lps-imaging', async (r) => {
+      const u = new URL(r.url);
+      if (u.host !== 'wado') return new Response('no', { status: 404 });
+      return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(`path=${u.pathname};q=${u.search};accept=${r.headers.get('accept')}`)); c.close(); } }), { headers: { 'content-type': 'application/dicom' } });
+    });
     harness = await startHarness({ core, rendererDir: `${OUT}/renderer` });
     const first = await request(harness.url);
     expect(first.status).toBe(303);
@@ -87,6 +92,16 @@ describe('browser harness', () => {
       body: '{"method":"app.echo","input":{"text":"x"}}',
     });
     expect(cross.status).toBe(403);
+  });
+
+  it('serves streaming schemes under /__lps/stream/, behind the same secret', async () => {
+    const ok = await request(`${harness.origin}/__lps/stream/lps-imaging/wado/h1/series/2?frame=1`, { headers: { cookie, accept: 'multipart/related' } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toBe('application/dicom');
+    expect(ok.body).toBe('path=/h1/series/2;q=?frame=1;accept=multipart/related');
+    expect((await request(`${harness.origin}/__lps/stream/lps-imaging/other/x`, { headers: { cookie } })).status).toBe(404);
+    expect((await request(`${harness.origin}/__lps/stream/unknown/x`, { headers: { cookie } })).status).toBe(404);
+    expect((await request(`${harness.origin}/__lps/stream/lps-imaging/wado/h1`)).status).toBe(401);
   });
 
   it('refuses paths outside the renderer', async () => {
