@@ -275,16 +275,6 @@ export class DmpClient {
   async publish(cda: Buffer, opts: PublishOptions = {}): Promise<PublishResult> {
     const { entry, info } = entryFromCda(cda, { masking: opts.masking, referenceIds: opts.referenceIds });
     const p: Patient = { ins: info.ins, insOid: info.insOid };
-    const journal = this.cfg.journal;
-    const prior = journal?.get(entry.uniqueId);
-    if (prior && prior.state !== 'failed') {
-      const found = await this.lookup(p, entry.uniqueId);
-      if (found) {
-        journal?.put({ ...prior, state: 'done' });
-        return { uniqueId: entry.uniqueId, ins: p.ins, setUniqueId: prior.setUniqueId, outcome: 'already-published' };
-      }
-    }
-    let replaces: string | undefined;
     if (opts.replaceUniqueId) {
       if (opts.replaceUniqueId === entry.uniqueId) {
         throw new AppError('DMP_REPLACE_SAME_ID', 'La nouvelle version doit avoir un identifiant différent du document remplacé.', entry.uniqueId);
@@ -296,6 +286,18 @@ export class DmpClient {
           `CDA replaces ${info.replacesId}, --replace ${opts.replaceUniqueId}`,
         );
       }
+    }
+    const journal = this.cfg.journal;
+    const prior = journal?.get(entry.uniqueId);
+    if (prior && prior.state !== 'failed') {
+      const found = await this.lookup(p, entry.uniqueId);
+      if (found) {
+        journal?.put({ ...prior, state: 'done' });
+        return { uniqueId: entry.uniqueId, ins: p.ins, setUniqueId: prior.setUniqueId, outcome: 'already-published' };
+      }
+    }
+    let replaces: string | undefined;
+    if (opts.replaceUniqueId) {
       const old = await this.currentEntry(p, opts.replaceUniqueId);
       if (old.status !== STATUS.approved) throw dmpError('DMP_REPLACED_NOT_CURRENT', `${opts.replaceUniqueId} is ${old.status}`);
       replaces = old.entryUuid;
