@@ -45,6 +45,8 @@ export interface MailServerOptions {
   /** Token validation for XOAUTH2/OAUTHBEARER: Dovecot POSTs the token to this URL (RFC 7662). */
   oauth2?: { introspectionUrl: string; usernameAttribute?: string; clientId?: string; clientSecret?: string };
   spawn(name: string, command: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): number;
+  /** Extra Dovecot configuration appended verbatim (tests: e.g. a capability list without IDLE). */
+  dovecotExtra?: string;
   log?: (message: string) => void;
 }
 
@@ -238,6 +240,7 @@ protocol imap {
   mail_max_userip_connections = 50
   imap_idle_notify_interval = 30 secs
 }
+${opts.dovecotExtra ?? ''}
 `;
   const file = path.join(d, 'dovecot.conf');
   fs.writeFileSync(file, conf, { mode: 0o600 });

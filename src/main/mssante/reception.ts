@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressObject, ParsedMail } from 'mailparser';
@@ -115,6 +116,15 @@ function bodyHash(cda: Buffer): string {
   return createHash('sha256').update(i >= 0 ? text.slice(i) : text).digest('hex');
 }
 
+/** Name of the first header whose raw bytes are not valid UTF-8 (`headerText` holds the bytes as latin1). */
+export function nonUtf8Header(headerText: string): string | undefined {
+  if (!/[\u0080-\u00ff]/.test(headerText)) return undefined;
+  for (const field of headerText.split(/\r?\n(?![ \t])/)) {
+    if (/[\u0080-\u00ff]/.test(field) && !isUtf8(Buffer.from(field, 'latin1'))) return field.slice(0, Math.max(0, field.indexOf(':'))).slice(0, 60) || '?';
+  }
+  return undefined;
+}
+
 export function isDocumentMail(parsed: ParsedMail): boolean {
   return (parsed.subject ?? '').trim().startsWith(XDM_SUBJECT_PREFIX) || parsed.attachments.some((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
 }
@@ -152,6 +162,11 @@ export class Reception {
     const report = parseReport(p, msg.raw);
     if (report) return this.commit(msg, { ...base, kind: 'report', documents: [], report });
     if (!isDocumentMail(p)) return this.commit(msg, { ...base, kind: 'other', documents: [] });
+    // MSSanté mails are UTF-8 everywhere: raw 8-bit header bytes in another charset are refused, not guessed.
+    const badHeader = nonUtf8Header(msg.headerText);
+    if (badHeader) {
+      return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: `header ${badHeader} is not valid UTF-8 (raw 8-bit bytes in another charset)` } });
+    }
     if (!msg.raw) {
       return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: `message too large (${msg.size} bytes > ${RECEIVE_LIMITS.maxMessageBytes})` } });
     }
