@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors';
 import { maskingOf, type DocumentEntry, type XdsAuthor } from './ebrim';
 import { DmpError, dmpError } from './faults';
-import { entryFromCda } from './metadata';
+import { entryFromDocuments } from './metadata';
 import { buildMtom, contentTypeParams, parseMultipart } from './mtom';
 import { ACTIONS, OID, SERVICE_OF, STATUS, patientIdOf, type DmpAction, type MaskingCode, type StatusName } from './protocol';
 import { validateXdsBody } from './schema';
@@ -273,7 +273,7 @@ export class DmpClient {
    * Never submits twice: a timeout after sending is resolved by looking the uniqueId up before any resubmission.
    */
   async publish(cda: Buffer, opts: PublishOptions = {}): Promise<PublishResult> {
-    const { entry, info } = entryFromCda(cda, { masking: opts.masking, referenceIds: opts.referenceIds });
+    const { entry, info } = entryFromDocuments(cda, { masking: opts.masking, referenceIds: opts.referenceIds, sourceId: this.cfg.sourceId });
     const p: Patient = { ins: info.ins, insOid: info.insOid };
     if (opts.replaceUniqueId) {
       if (opts.replaceUniqueId === entry.uniqueId) {

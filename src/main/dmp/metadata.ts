@@ -1,17 +1,86 @@
 import crypto from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { AppError } from '../core/errors';
+import { deriveXdsMetadata, parseCda, uniqueIdOf, type XdsCode, type XdsDocumentEntry } from '../documents';
 import { parseXml } from '../xml/safe-xml';
 import type { Coded, DocumentEntry, XdsAuthor } from './ebrim';
-import { OID, patientIdOf, type MaskingCode } from './protocol';
+import { OID, parsePatientId, patientIdOf, type MaskingCode } from './protocol';
 import { attr, child, children, descendants, text } from './xml-util';
 
 /**
- * CDA R2 header → XDS DocumentEntry, following the CI-SIS "liens entre en-tête CDA et métadonnées".
+ * CDA R2 header → XDS DocumentEntry.
  *
- * Adapter note: the documents capability builds the Y-mode metadata model (shared by XDS and XDM). This reduced
- * mapping keeps the DMP client working until it is exported; it covers the header fields the DMP requires.
+ * `entryFromDocuments` is what the client uses: the documents capability's one mapping for DMP and XDM
+ * (`parseCda` + `deriveXdsMetadata`), so a Y-mode document has the same metadata on both routes.
+ * `entryFromCda` is the reduced mapping written before that capability existed; it stays for the benchmark and
+ * as an independent cross-check in the tests.
  */
+
+const fromXdsCode = (c: XdsCode): Coded => ({ code: c.code, scheme: c.codingScheme, display: c.displayName });
+
+/** The documents capability's XdsDocumentEntry in the DMP client's model. */
+export function fromXdsDocumentEntry(x: XdsDocumentEntry): DocumentEntry {
+  return {
+    entryUuid: x.entryUUID,
+    uniqueId: x.uniqueId,
+    mimeType: x.mimeType,
+    ...(x.hash ? { hash: x.hash } : {}),
+    ...(x.size !== undefined ? { size: x.size } : {}),
+    ...(x.repositoryUniqueId ? { repositoryUniqueId: x.repositoryUniqueId } : {}),
+    title: x.title,
+    ...(x.comments ? { comments: x.comments } : {}),
+    patientId: x.patientId,
+    sourcePatientId: x.sourcePatientId,
+    sourcePatientInfo: x.sourcePatientInfo,
+    creationTime: x.creationTime,
+    ...(x.serviceStartTime ? { serviceStartTime: x.serviceStartTime } : {}),
+    ...(x.serviceStopTime ? { serviceStopTime: x.serviceStopTime } : {}),
+    languageCode: x.languageCode,
+    ...(x.legalAuthenticator ? { legalAuthenticator: x.legalAuthenticator } : {}),
+    authors: x.authors.map((a) => ({ ...(a.authorPerson ? { person: a.authorPerson } : {}), institutions: a.authorInstitution, roles: a.authorRole, specialties: a.authorSpecialty })),
+    classCode: fromXdsCode(x.classCode),
+    typeCode: fromXdsCode(x.typeCode),
+    formatCode: fromXdsCode(x.formatCode),
+    healthcareFacilityTypeCode: fromXdsCode(x.healthcareFacilityTypeCode),
+    practiceSettingCode: fromXdsCode(x.practiceSettingCode),
+    confidentialityCodes: x.confidentialityCodes.map(fromXdsCode),
+    eventCodes: x.eventCodes.map(fromXdsCode),
+    referenceIds: x.referenceIdList,
+    ...(Object.keys(x.extraSlots ?? {}).length ? { extraSlots: x.extraSlots } : {}),
+  };
+}
+
+/** CDA → DocumentEntry through the documents capability (the Y-mode mapping). */
+export function entryFromDocuments(cda: Buffer, opts: { masking?: MaskingCode[]; referenceIds?: string[]; sourceId: string }): { entry: DocumentEntry; info: CdaInfo } {
+  const parsed = parseCda(cda);
+  const m = new Set(opts.masking ?? []);
+  const sub = deriveXdsMetadata(parsed, {
+    sourceId: opts.sourceId,
+    patientIdMode: 'ins',
+    documents: [
+      {
+        masking: { maskedFromPS: m.has('MASQUE_PS'), invisibleToPatient: m.has('INVISIBLE_PATIENT'), invisibleToLegalRepresentatives: m.has('INVISIBLE_REPRESENTANTS_LEGAUX') },
+        ...(opts.referenceIds?.length ? { referenceIdList: opts.referenceIds } : {}),
+      },
+    ],
+  });
+  const x = sub.documents[0]!;
+  const entry = fromXdsDocumentEntry(x);
+  const pid = parsePatientId(x.patientId);
+  if (!pid) throw new AppError('DMP_CDA_INCOMPLETE', "L'en-tête du document CDA est incomplet : le premier identifiant du patient doit être son INS.", x.patientId);
+  const rplc = parsed.header.relatedDocuments.find((r) => r.typeCode === 'RPLC')?.parentIds[0];
+  return {
+    entry,
+    info: {
+      uniqueId: uniqueIdOf(parsed),
+      ins: pid.ins,
+      insOid: pid.insOid,
+      ...(rplc ? { replacesId: rplc.extension ? `${rplc.root}^${rplc.extension}` : rplc.root } : {}),
+      title: x.title,
+      typeCode: fromXdsCode(x.typeCode),
+    },
+  };
+}
 
 const H = 'urn:hl7-org:v3';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HAS_SHARED, sharedPath } from '../../support/shared';
 import { DMP_ERRORS } from '../../../src/main/dmp/faults';
-import { entryFromCda } from '../../../src/main/dmp/metadata';
+import { entryFromCda, entryFromDocuments } from '../../../src/main/dmp/metadata';
 import { buildMtom, parseMultipart } from '../../../src/main/dmp/mtom';
 import { ACTIONS } from '../../../src/main/dmp/protocol';
 import { validateXdsBody } from '../../../src/main/dmp/schema';
@@ -116,6 +116,19 @@ describe.skipIf(!HAS_SHARED)('CDA → DocumentEntry (fixtures)', () => {
     expect(entry.authors[0]!.institutions[0]).toMatch(/\^1750803447$/);
     expect(entry.confidentialityCodes.map((c) => c.code)).toEqual(['N', 'MASQUE_PS']);
     expect(entry.classCode?.code).toBe('31');
+  });
+  it('the documents capability mapping (used by the client) agrees with the reduced one on what the DMP checks', () => {
+    for (const f of ['IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml', 'DOC_NON_STRUCTURE_CDA-R2-N1.xml', 'VSM_1.4_2022.01.xml']) {
+      const cda = fs.readFileSync(sharedPath('fixtures', 'cda-ans', f));
+      const a = entryFromCda(cda, { masking: ['INVISIBLE_PATIENT'] });
+      const b = entryFromDocuments(cda, { masking: ['INVISIBLE_PATIENT'], sourceId: '1.2.3' });
+      expect(b.info).toMatchObject({ ins: a.info.ins, insOid: a.info.insOid, uniqueId: a.info.uniqueId });
+      expect({ hash: b.entry.hash, size: b.entry.size, patientId: b.entry.patientId, type: b.entry.typeCode?.code, creation: b.entry.creationTime }).toEqual({
+        hash: a.entry.hash, size: a.entry.size, patientId: a.entry.patientId, type: a.entry.typeCode?.code, creation: a.entry.creationTime,
+      });
+      expect(b.entry.confidentialityCodes.map((c) => c.code)).toContain('INVISIBLE_PATIENT');
+      expect(b.entry.authors.flatMap((x) => x.institutions).map((i) => i.split('^').pop())).toEqual(a.entry.authors.flatMap((x) => x.institutions).map((i) => i.split('^').pop()));
+    }
   });
   it('refuses a non-CDA and a CDA whose first patient id is not an INS', () => {
     expect(() => entryFromCda(Buffer.from('<html/>'))).toThrow(expect.objectContaining({ code: 'DMP_NOT_CDA' }));
