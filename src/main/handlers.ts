@@ -8,6 +8,7 @@ import { registerSandboxHandlers } from './sandbox/handlers';
 import { registerDmpHandlers } from './dmp/handlers';
 import { registerPatientsHandlers } from './patients/handlers';
 import { registerMssanteHandlers } from './mssante/handlers';
+import { registerInboxHandlers } from './mssante/inbox-handlers';
 import { registerIdentityHandlers } from './identity/handlers';
 
 export function registerAllHandlers(core: Core): void {
@@ -17,6 +18,7 @@ export function registerAllHandlers(core: Core): void {
   registerDmpHandlers(core);
   registerPatientsHandlers(core);
   registerMssanteHandlers(core);
+  registerInboxHandlers(core);
 }
 
 /** The core with every capability wired: what Electron, the harness and the CLI start. */

@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { lps } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
+import { InboxScreen } from './features/inbox/InboxScreen';
 import { AuditScreen } from './screens/AuditScreen';
 import { ComingScreen } from './screens/ComingScreen';
 import { HomeScreen } from './screens/HomeScreen';
@@ -35,7 +36,7 @@ function screenOf(id: ScreenId): ReactNode {
     case 'share':
       return <ComingScreen title="Partager un document" text="Envoi par messagerie sécurisée et alimentation du DMP en une seule action." />;
     case 'inbox':
-      return <ComingScreen title="Messagerie" text="Réception des documents MSSanté, intégration et accusés de lecture." />;
+      return <InboxScreen />;
     case 'dmp':
       return <ComingScreen title="Dossier DMP" text="Consultation et gestion des documents du dossier médical partagé." />;
     case 'imaging':

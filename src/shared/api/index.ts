@@ -12,6 +12,7 @@ import { patientsMethods } from './patients';
 import { mssanteMethods } from './mssante';
 import { identityMethods } from './identity';
 import { dmpMethods } from './dmp';
+import { inboxMethods } from './inbox';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
 
@@ -24,6 +25,7 @@ export const api = {
   ...mssanteMethods,
   ...identityMethods,
   ...dmpMethods,
+  ...inboxMethods,
 } as const;
 
 export type Api = typeof api;
@@ -59,3 +61,4 @@ export * from './patients';
 export * from './mssante';
 export * from './identity';
 export * from './dmp';
+export * from './inbox';
