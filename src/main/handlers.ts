@@ -10,6 +10,7 @@ import { registerPatientsHandlers } from './patients/handlers';
 import { registerMssanteHandlers } from './mssante/handlers';
 import { registerInboxHandlers } from './mssante/inbox-handlers';
 import { registerIdentityHandlers } from './identity/handlers';
+import { registerImagingHandlers } from './imaging/handlers';
 
 export function registerAllHandlers(core: Core): void {
   registerCoreHandlers(core);
@@ -18,6 +19,7 @@ export function registerAllHandlers(core: Core): void {
   registerDmpHandlers(core);
   registerPatientsHandlers(core);
   registerMssanteHandlers(core);
+  registerImagingHandlers(core);
   registerInboxHandlers(core);
 }
 

@@ -4,16 +4,12 @@ import type { Command } from 'commander';
 import { AppError } from '../../main/core/errors';
 import { sandboxDir } from '../../main/store/paths';
 import { DicomwebClient } from '../../main/imaging/dicomweb-client';
-import { buildExams, retrieveKos, SeedDocumentSource, type ImagingDocumentSource } from '../../main/imaging/exams';
+import { imagingSourceFor } from '../../main/imaging/dmp-source';
+import { buildExams, retrieveKos } from '../../main/imaging/exams';
 import { fetchKosInstances } from '../../main/imaging/fetch-kos';
 import { kosInstances, parseKos, type KosManifest } from '../../main/imaging/kos';
-import { dataDirOf } from '../context';
+import { dataDirOf, withCore } from '../context';
 import { ExitCode, makeOutput } from '../output';
-
-/** The imaging document source: the DMP when its client is wired, else the sandbox seed. */
-function documentSource(dataDir: string): ImagingDocumentSource {
-  return new SeedDocumentSource(sandboxDir(dataDir));
-}
 
 /** Bearer token: --token, else LPS_PSC_ACCESS_TOKEN, else (sandbox PACS only) the sandbox's own token. */
 function tokenFor(dataDir: string, explicit: string | undefined, kos: KosManifest): string | undefined {
@@ -84,9 +80,17 @@ export function registerImagingCommands(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (opts: { ins: string; from?: string; to?: string; modality?: string; region?: string; json?: boolean }, cmd: Command) => {
       const out = makeOutput(!!opts.json);
-      const source = documentSource(dataDirOf(cmd));
-      const entries = await source.findDocuments(opts.ins);
-      const exams = buildExams(entries, opts);
+      const filters = {
+        ...(opts.from ? { from: opts.from } : {}),
+        ...(opts.to ? { to: opts.to } : {}),
+        ...(opts.modality ? { modality: opts.modality } : {}),
+        ...(opts.region ? { region: opts.region } : {}),
+      };
+      // The DMP (TD3.1) when configured — the sandbox's when it runs; the sandbox seed only without a DMP.
+      const { source, exams } = await withCore(cmd, async (core) => {
+        const src = imagingSourceFor(core);
+        return { source: src, exams: buildExams(await src.findDocuments(opts.ins, undefined, filters), filters) };
+      });
       out.result({ ins: opts.ins, source: source.kind, exams }, () =>
         exams.length === 0
           ? 'Aucun examen d’imagerie trouvé.'
@@ -114,7 +118,7 @@ export function registerImagingCommands(program: Command): void {
         const dataDir = dataDirOf(cmd);
         let kos: KosManifest;
         if (opts.kosFile) kos = parseKos(fs.readFileSync(opts.kosFile));
-        else if (opts.ins && opts.kos) kos = await retrieveKos(documentSource(dataDir), opts.ins, opts.kos);
+        else if (opts.ins && opts.kos) kos = await withCore(cmd, (core) => retrieveKos(imagingSourceFor(core), opts.ins!, opts.kos!));
         else throw new AppError('INVALID_INPUT', 'Indiquez --ins et --kos, ou --kos-file.', 'missing KOS');
         const token = tokenFor(dataDir, opts.token, kos);
         const client = new DicomwebClient({ getToken: () => token, timeoutMs: Number(opts.timeout) });

@@ -12,6 +12,7 @@ import { patientsMethods } from './patients';
 import { mssanteMethods } from './mssante';
 import { identityMethods } from './identity';
 import { dmpMethods } from './dmp';
+import { imagingMethods } from './imaging';
 import { inboxMethods } from './inbox';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
@@ -25,6 +26,7 @@ export const api = {
   ...mssanteMethods,
   ...identityMethods,
   ...dmpMethods,
+  ...imagingMethods,
   ...inboxMethods,
 } as const;
 
@@ -61,4 +63,5 @@ export * from './patients';
 export * from './mssante';
 export * from './identity';
 export * from './dmp';
+export * from './imaging';
 export * from './inbox';
