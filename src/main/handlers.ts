@@ -10,6 +10,7 @@ import { registerPatientsHandlers } from './patients/handlers';
 import { registerMssanteHandlers } from './mssante/handlers';
 import { registerInboxHandlers } from './mssante/inbox-handlers';
 import { registerIdentityHandlers } from './identity/handlers';
+import { registerConfigHandlers } from './config/handlers';
 import { registerImagingHandlers } from './imaging/handlers';
 
 export function registerAllHandlers(core: Core): void {
@@ -28,5 +29,6 @@ export function createCore(opts: CoreOptions): Core {
   const core = createCoreBase(opts);
   registerAllHandlers(core);
   registerIdentityHandlers(core);
+  registerConfigHandlers(core);
   return core;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, Notification, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, Notification, protocol, safeStorage, session, shell } from 'electron';
 import { APP_ORIGIN, APP_SCHEME, RENDERER_CSP, STREAM_SCHEMES } from '../../shared/security';
 import { IPC_EVENT, IPC_INVOKE } from '../../shared/ipc';
 import type { Core } from '../core/app-core';
@@ -14,6 +14,7 @@ import { createCore } from '../handlers';
 import { resolveDataDir } from '../store/paths';
 import { menuTemplate } from './menu';
 import { safeStorageProtector } from './safe-storage';
+import { wireElectronIdentity } from './identity';
 import { contentType, resolveRendererFile } from './renderer-files';
 import { isExternalUrlAllowed, mainWindowOptions } from './window';
 
@@ -63,6 +64,8 @@ function start(): void {
     versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
   });
   const c = core;
+  // PSC through the system browser, refresh token in safeStorage (session restored), card mTLS via Chromium.
+  wireElectronIdentity(c, { app, shell, safeStorage, net });
 
   // The renderer, served from app://lps/ with the CSP on every response.
   protocol.handle(APP_SCHEME, async (request) => {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
+import { readConfigSecret } from '../config/secrets';
 import { CardService } from './card/card-service';
 import { resolvePkcs11Module, SETTING_PKCS11_MODULE } from './card/pkcs11-module';
-import { PscClient, type RefreshTokenVault } from './psc/psc-client';
+import { PscClient, type PscSessionInfo, type RefreshTokenVault } from './psc/psc-client';
 import type { IdentityProfileSections } from './sandbox-service';
 
 /** Production PSC registration, in the settings (`identity.psc`). */
@@ -24,6 +25,10 @@ export interface IdentityRuntime {
   psc(): PscClient;
   /** Sandbox sections when the sandbox profile is active and running. */
   sandbox(): Partial<IdentityProfileSections> | undefined;
+  /** Drops the card service (module path changed in the settings): the next call loads the new module. */
+  resetCard(): void;
+  /** Drops the PSC client when no session runs (registration changed in the settings). */
+  resetPsc(): void;
 }
 
 interface Injected {
@@ -51,6 +56,17 @@ export function identityRuntime(core: Core): IdentityRuntime {
   };
   const rt: IdentityRuntime = {
     sandbox,
+    resetCard() {
+      card?.stop();
+      card?.removeAllListeners();
+      card = undefined;
+    },
+    resetPsc() {
+      if (psc && !psc.session()) {
+        psc.removeAllListeners();
+        psc = undefined;
+      }
+    },
     card() {
       if (card) return card;
       const sb = sandbox()?.card;
@@ -67,10 +83,13 @@ export function identityRuntime(core: Core): IdentityRuntime {
     psc() {
       if (psc) return psc;
       const sb = sandbox()?.psc;
-      const conf: PscSettings | undefined = sb ? { issuer: sb.issuer, clientId: sb.clientId } : core.settings.get<PscSettings>(SETTING_PSC);
+      const stored = core.settings.get<PscSettings>(SETTING_PSC);
+      const secret = stored ? readConfigSecret(core, 'psc-client-secret') : undefined;
+      const conf: PscSettings | undefined = sb ? { issuer: sb.issuer, clientId: sb.clientId } : stored ? { ...stored, ...(secret ? { clientSecret: secret } : {}) } : undefined;
       if (!conf) throw new AppError('PSC_NOT_CONFIGURED', "Pro Santé Connect n'est pas configuré : renseignez l'identifiant client dans les paramètres.", 'no identity.psc setting');
       const inj = injected.get(core) ?? {};
-      psc = new PscClient({ ...conf, openBrowser: inj.openBrowser ?? openSystemBrowser, ...(inj.vault ? { vault: inj.vault } : {}) });
+      const openBrowser = inj.openBrowser ?? (core.runtime === 'harness' ? harnessBrowser(core) : openSystemBrowser);
+      psc = new PscClient({ ...conf, openBrowser, ...(inj.vault ? { vault: inj.vault } : {}) });
       const p = psc;
       p.on('session', (session) => core.events.emit('identity.psc', { connected: true, reason: 'refresh', session }));
       p.on('ended', (reason: 'logout' | 'expired') => core.events.emit('identity.psc', { connected: false, reason }));
@@ -80,6 +99,43 @@ export function identityRuntime(core: Core): IdentityRuntime {
   };
   runtimes.set(core, rt);
   return rt;
+}
+
+/**
+ * Start-up: restores the PSC session from the refresh-token vault (Electron safeStorage). Plain Node has no
+ * vault, so nothing is restored there. Never throws: an unconfigured PSC, an empty vault or an unreachable
+ * provider leave the app signed out (the stored token is kept when the provider is only unreachable).
+ */
+export async function restorePscSession(core: Core): Promise<PscSessionInfo | undefined> {
+  if (!injected.get(core)?.vault) return undefined;
+  let client: PscClient;
+  try {
+    client = identityRuntime(core).psc();
+  } catch {
+    return undefined; // PSC not configured
+  }
+  try {
+    const session = await client.resume();
+    if (session) {
+      core.audit.append({ actor: session.identity.nationalId, action: 'identity.psc.restore', outcome: 'success', details: {} });
+      core.events.emit('identity.psc', { connected: true, reason: 'login', session });
+    }
+    return session;
+  } catch (err) {
+    core.audit.append({ actor: 'application', action: 'identity.psc.restore', outcome: 'failure', details: { code: err instanceof AppError ? err.code : 'PSC_RESTORE_FAILED' } });
+    return undefined;
+  }
+}
+
+/**
+ * Browser harness: the "system browser" is the browser the app already runs in. Main asks the renderer to open
+ * the URL in a new tab (`identity.browser` event); the loopback redirect then completes the flow as usual.
+ */
+export function harnessBrowser(core: Core): (url: string) => void {
+  return (url) => {
+    const purpose = new URL(url).searchParams.has('id_token_hint') || /logout|end_session|session\/end/.test(url) ? 'psc-logout' : 'psc-login';
+    core.events.emit('identity.browser', { url, purpose });
+  };
 }
 
 /** Plain Node: the OS's default browser. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AuditEntry } from './audit';
-import { CardEvent, PscEvent } from './identity';
+import { BrowserEvent, CardEvent, PscEvent, SessionEvent } from './identity';
 
 /** Event streams pushed from main to the renderer. */
 export const events = {
@@ -23,6 +23,10 @@ export const events = {
   'identity.card': CardEvent,
   /** Pro Santé Connect session started, refreshed or ended. */
   'identity.psc': PscEvent,
+  /** Identity session signed in / activity chosen / locked (card removed) / signed out. */
+  'identity.session': SessionEvent,
+  /** Browser harness: open this URL in a new tab (PSC login / logout pages). */
+  'identity.browser': BrowserEvent,
 } as const;
 
 export type EventName = keyof typeof events;

@@ -11,6 +11,7 @@ import { settingsMethods } from './settings';
 import { patientsMethods } from './patients';
 import { mssanteMethods } from './mssante';
 import { identityMethods } from './identity';
+import { configMethods } from './config';
 import { dmpMethods } from './dmp';
 import { imagingMethods } from './imaging';
 import { inboxMethods } from './inbox';
@@ -25,6 +26,7 @@ export const api = {
   ...patientsMethods,
   ...mssanteMethods,
   ...identityMethods,
+  ...configMethods,
   ...dmpMethods,
   ...imagingMethods,
   ...inboxMethods,
@@ -62,6 +64,7 @@ export * from './settings';
 export * from './patients';
 export * from './mssante';
 export * from './identity';
+export * from './config';
 export * from './dmp';
 export * from './imaging';
 export * from './inbox';

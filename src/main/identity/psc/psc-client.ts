@@ -48,6 +48,8 @@ export interface PscSessionInfo {
   refreshTokenExpiresAt?: string;
   authenticatedAt: string;
   acr?: string;
+  /** True when the session was restored at start-up from the vault (no new authentication). */
+  restored?: boolean;
 }
 
 interface Discovery {
@@ -146,6 +148,48 @@ export class PscClient extends EventEmitter {
     }
   }
 
+  /**
+   * Restores a session at start-up from the refresh token kept in the vault (Electron safeStorage): one
+   * refresh-token grant, then UserInfo. Without a vault (plain Node) or without a stored token: `undefined`.
+   * A token the provider refuses (expired, revoked) is wiped from the vault; a network failure keeps it
+   * (offline start: the next start tries again) and is thrown.
+   */
+  async resume(): Promise<PscSessionInfo | undefined> {
+    if (this.info) return this.info;
+    const vault = this.opts.vault;
+    if (!vault) return undefined;
+    const stored = await vault.load().catch(() => undefined);
+    if (!stored) return undefined;
+    let tok: TokenResponse;
+    try {
+      tok = await this.tokenRequest({ grant_type: 'refresh_token', refresh_token: stored });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'PSC_TOKEN_ERROR') {
+        await vault.clear();
+        return undefined;
+      }
+      throw err;
+    }
+    let acr: string | undefined;
+    if (tok.id_token) {
+      const claims = await this.verifyIdToken(tok.id_token, undefined);
+      if (typeof claims.acr === 'string') acr = claims.acr;
+    }
+    const identity = parsePscUserInfo(await this.userinfo(tok.access_token));
+    this.setTokens({ ...tok, refresh_token: tok.refresh_token ?? stored, id_token: tok.id_token ?? '' });
+    this.info = {
+      identity,
+      accessTokenExpiresAt: new Date(this.tokens!.expiresAt).toISOString(),
+      ...(this.tokens!.refreshExpiresAt ? { refreshTokenExpiresAt: new Date(this.tokens!.refreshExpiresAt).toISOString() } : {}),
+      authenticatedAt: new Date(this.now()).toISOString(),
+      ...(acr ? { acr } : {}),
+      restored: true,
+    };
+    if (this.tokens!.refreshToken) await vault.save(this.tokens!.refreshToken);
+    this.emit('session', this.info);
+    return this.info;
+  }
+
   /** A valid access token, refreshed first when it expires within the margin. */
   async accessToken(): Promise<string> {
     if (!this.tokens) throw new AppError('PSC_NOT_CONNECTED', 'Aucune session Pro Santé Connect : connectez-vous.', 'no session');
@@ -204,7 +248,7 @@ export class PscClient extends EventEmitter {
       const loop = await loopback('/logout', opts.timeoutMs ?? 60_000);
       try {
         const url = new URL(d.end_session_endpoint);
-        url.searchParams.set('id_token_hint', tokens.idToken);
+        if (tokens.idToken) url.searchParams.set('id_token_hint', tokens.idToken);
         url.searchParams.set('client_id', this.opts.clientId);
         url.searchParams.set('post_logout_redirect_uri', loop.redirectUri);
         const state = b64url(crypto.randomBytes(16));
@@ -251,11 +295,12 @@ export class PscClient extends EventEmitter {
     }
   }
 
-  private async verifyIdToken(idToken: string, nonce: string): Promise<Record<string, unknown>> {
+  /** `nonce` undefined: a refreshed ID token (OIDC Core §12.2: no nonce check). */
+  private async verifyIdToken(idToken: string, nonce: string | undefined): Promise<Record<string, unknown>> {
     const d = await this.discover();
     try {
       const { payload } = await jwtVerify(idToken, this.jwks!, { issuer: d.issuer, audience: this.opts.clientId });
-      if (payload.nonce !== nonce) throw new Error('nonce mismatch');
+      if (nonce !== undefined && payload.nonce !== nonce) throw new Error('nonce mismatch');
       return payload as Record<string, unknown>;
     } catch (err) {
       throw new AppError('PSC_ID_TOKEN_INVALID', "Le jeton d'identité de Pro Santé Connect est invalide.", (err as Error).message);

@@ -31,6 +31,8 @@ export interface PscPractitioner extends HolderFacts {
   password: string;
   email: string;
   structure: { structureId: string; finess: string; name: string; sectorCode: string };
+  /** Further places of practice (PSC lists one activity per place): the app asks which one to work for. */
+  otherStructures?: { structureId: string; finess: string; name: string; sectorCode: string }[];
 }
 
 export function sandboxPractitioner(password: string): PscPractitioner {
@@ -40,6 +42,8 @@ export function sandboxPractitioner(password: string): PscPractitioner {
     password,
     email: 'claire.durand@sandbox.mssante.fr',
     structure: { structureId: SANDBOX_STRUCTURE.structureId, finess: SANDBOX_STRUCTURE.finess, name: SANDBOX_STRUCTURE.name, sectorCode: SANDBOX_STRUCTURE.sectorCode },
+    // A second place of practice (test values), so the choice of activity shows in the sandbox.
+    otherStructures: [{ structureId: '3990000002', finess: '990000002', name: 'CENTRE DE SANTE DU BAC A SABLE', sectorCode: 'SA05' }],
   };
 }
 
@@ -66,22 +70,20 @@ export function userInfoClaims(p: PscPractitioner): Record<string, unknown> {
           prenomDexercice: p.firstName,
           codeTypeSavoirFaire: 'S',
           codeSavoirFaire: p.specialtyCode ?? '',
-          activities: [
-            {
-              codeModeExercice: 'L',
-              codeSecteurDactivite: p.structure.sectorCode,
-              codeSectionPharmacien: '',
-              codeRole: '',
-              numeroSiretSite: '',
-              numeroSirenSite: '',
-              numeroFinessSite: p.structure.finess,
-              numeroFinessetablissementJuridique: '',
-              identifiantTechniqueDeLaStructure: `F${p.structure.finess}`,
-              raisonSocialeSite: p.structure.name,
-              enseigneCommercialeSite: '',
-              ancienIdentifiantDeLaStructure: p.structure.structureId,
-            },
-          ],
+          activities: [p.structure, ...(p.otherStructures ?? [])].map((st, i) => ({
+            codeModeExercice: i === 0 ? 'L' : 'S',
+            codeSecteurDactivite: st.sectorCode,
+            codeSectionPharmacien: '',
+            codeRole: '',
+            numeroSiretSite: '',
+            numeroSirenSite: '',
+            numeroFinessSite: st.finess,
+            numeroFinessetablissementJuridique: '',
+            identifiantTechniqueDeLaStructure: `F${st.finess}`,
+            raisonSocialeSite: st.name,
+            enseigneCommercialeSite: '',
+            ancienIdentifiantDeLaStructure: st.structureId,
+          })),
         },
       ],
     },
