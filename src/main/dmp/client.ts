@@ -13,7 +13,7 @@ import { ExchangeLog, NetworkError, post, TimeoutError, type TlsIdentity } from 
 import { buildVihf, dnOf, type VihfInput } from './vihf';
 import {
   buildAdhocQuery, buildRetrieveRequest, checkRegistryResponse, parseAdhocQueryResponse, parseRetrieveResponse,
-  type FindDocumentsParams, type QueryResult, type RetrievedDocument, type ReturnType,
+  type FindDocumentsParams, type QueryResult, type RetrieveResult, type ReturnType,
 } from './xds-messages';
 import { child } from './xml-util';
 import { NS } from './protocol';
@@ -250,7 +250,7 @@ export class DmpClient {
 
   // TD3.2 ----------------------------------------------------------------------------------------------------
 
-  async retrieve(p: Patient, reqs: { uniqueId: string; repositoryUniqueId: string }[]): Promise<RetrievedDocument[]> {
+  async retrieve(p: Patient, reqs: { uniqueId: string; repositoryUniqueId: string }[]): Promise<RetrieveResult> {
     const { env, parts } = await this.call(ACTIONS.td32, p, buildRetrieveRequest(reqs), { idempotent: true });
     return parseRetrieveResponse(env.payload!, parts);
   }
@@ -258,9 +258,9 @@ export class DmpClient {
   /** TD3.1 GetDocuments then TD3.2: a document by uniqueId, checked against its metadata (hash, size). */
   async getDocument(p: Patient, uniqueId: string): Promise<{ entry: DocumentEntry; data: Buffer }> {
     const entry = await this.currentEntry(p, uniqueId);
-    const docs = await this.retrieve(p, [{ uniqueId, repositoryUniqueId: entry.repositoryUniqueId ?? '' }]);
-    const d = docs.find((x) => x.uniqueId === uniqueId);
-    if (!d) throw dmpError('DMP_DOCUMENT_UNKNOWN', uniqueId);
+    const r = await this.retrieve(p, [{ uniqueId, repositoryUniqueId: entry.repositoryUniqueId ?? '' }]);
+    const d = r.documents.find((x) => x.uniqueId === uniqueId);
+    if (!d) throw dmpError('DMP_DOCUMENT_UNKNOWN', r.missing.map((m) => `${m.uniqueId}: ${m.code}`).join('; ') || uniqueId);
     const sha1 = crypto.createHash('sha1').update(d.data).digest('hex');
     if (entry.hash && entry.hash.toLowerCase() !== sha1) throw dmpError('DMP_BAD_RESPONSE', `hash of ${uniqueId} differs from its metadata`);
     return { entry, data: d.data };

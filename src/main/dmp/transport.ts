@@ -7,10 +7,16 @@ import { dmpError } from './faults';
 /** HTTPS with client-certificate authentication, timeouts everywhere, and the homologation exchange log. */
 
 export interface TlsIdentity {
-  cert: string;
-  key: string;
+  /** PEM client certificate (+ chain) and key: software ORG certificate. */
+  cert?: string;
+  key?: string;
   /** Trust store for the DMP server (PEM). Verification is always on. */
   ca: string;
+  /**
+   * Other client-identity options, e.g. the identity capability's `TlsIdentity.tlsOptions()` for a CPS card through
+   * the OpenSSL pkcs11 engine (`privateKeyEngine`/`privateKeyIdentifier` + `cert`), or `pfx`/`passphrase`.
+   */
+  options?: import('node:tls').ConnectionOptions;
 }
 
 export interface HttpResult {
@@ -72,8 +78,9 @@ export function post(opts: PostOptions): Promise<HttpResult> {
         port: u.port || 443,
         path: u.pathname + u.search,
         headers: { 'Content-Type': opts.contentType, 'Content-Length': Buffer.byteLength(opts.body) },
-        cert: opts.tls.cert,
-        key: opts.tls.key,
+        ...(opts.tls.options ?? {}),
+        ...(opts.tls.cert ? { cert: opts.tls.cert } : {}),
+        ...(opts.tls.key ? { key: opts.tls.key } : {}),
         ca: opts.tls.ca,
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2',

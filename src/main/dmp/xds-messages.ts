@@ -208,12 +208,26 @@ export interface RetrievedDocument extends DocRequest {
   data: Buffer;
 }
 
-/** `parts` resolves xop:Include hrefs; inline base64 is accepted too. */
-export function parseRetrieveResponse(e: Element, parts: Map<string, { data: Buffer }>): RetrievedDocument[] {
+export interface RetrieveResult {
+  documents: RetrievedDocument[];
+  /** Documents the repository did not return (PartialSuccess): uniqueId + the service's error. */
+  missing: { uniqueId: string; code: string; message: string }[];
+}
+
+/** `parts` resolves xop:Include hrefs; inline base64 is accepted too. A PartialSuccess returns what came. */
+export function parseRetrieveResponse(e: Element, parts: Map<string, { data: Buffer }>): RetrieveResult {
   if (e.localName !== 'RetrieveDocumentSetResponse') throw dmpError('DMP_BAD_RESPONSE', `TD3.2: unexpected ${e.localName}`);
   const rr = child(e, NS.rs, 'RegistryResponse');
-  if (rr) checkRegistryResponse(rr);
-  return children(e, NS.xdsb, 'DocumentResponse').map((d) => {
+  const missing: RetrieveResult['missing'] = [];
+  if (rr) {
+    if (attr(rr, 'status') === REGISTRY_RESPONSE.partial) {
+      const list = child(rr, NS.rs, 'RegistryErrorList');
+      for (const x of list ? children(list, NS.rs, 'RegistryError') : []) {
+        missing.push({ uniqueId: attr(x, 'location') ?? '', code: attr(x, 'errorCode') ?? '', message: attr(x, 'codeContext') ?? '' });
+      }
+    } else checkRegistryResponse(rr);
+  }
+  const documents = children(e, NS.xdsb, 'DocumentResponse').map((d) => {
     const doc = child(d, NS.xdsb, 'Document');
     const inc = doc ? child(doc, NS.xop, 'Include') : undefined;
     let data: Buffer;
@@ -229,6 +243,7 @@ export function parseRetrieveResponse(e: Element, parts: Map<string, { data: Buf
       data,
     };
   });
+  return { documents, missing };
 }
 
 export { parseExtrinsicObject, descendants };

@@ -19,6 +19,8 @@ export interface TestPki {
   /** Another structure (for "wrong author" cases). */
   otherOrg: { structureId: string; name: string; authCert: string; authKey: string; signCert: string; signKey: string };
   expired: { cert: string; key: string };
+  /** A CPS-like practitioner certificate (direct mode): national id in the CN. */
+  ps: { nationalId: string; cert: string; key: string };
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -88,8 +90,11 @@ export function createTestPki(dir: string, structureId = '10B0012345', otherStru
     return { structureId: id, name, authCert: auth.cert, authKey: auth.key, signCert: sign.cert, signKey: sign.key };
   };
   const expired = reuse('expired', () => issue(dir, 'expired', `/C=FR/O=Cabinet Expire/OU=${structureId}/CN=${structureId}`, CLIENT_EXT, { startOffsetDays: -30, days: 2 }));
+  const psId = '810001234567';
+  const ps = reuse('ps-auth', () => issue(dir, 'ps-auth', `/C=FR/O=Cabinet Medical du Test/OU=${structureId}/CN=${psId}/SN=DURAND/GN=Claire`, CLIENT_EXT));
   return {
     dir,
+    ps: { nationalId: psId, ...ps },
     caCert,
     caKey,
     serverCert: server.cert,
