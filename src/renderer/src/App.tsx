@@ -9,7 +9,8 @@ import { PatientsScreen } from './screens/PatientsScreen';
 import { Toasts } from './components/Toasts';
 import { useTasks } from './store/tasks';
 import { useToasts } from './store/toasts';
-import { SettingsScreen } from './screens/SettingsScreen';
+import { SettingsScreen } from './features/settings/SettingsScreen';
+import { IdentityGate, LockScreen, SessionHeader } from './features/identity';
 import { useApp, type ScreenId } from './store/app';
 
 const NAV: { id: ScreenId; label: string }[] = [
@@ -74,6 +75,7 @@ export function App() {
             {profile.active === 'sandbox' ? 'Bac à sable' : 'Production'}
           </span>
         ) : null}
+        <SessionHeader />
       </header>
       <nav className="sidebar" aria-label="Navigation principale">
         <ul>
@@ -98,8 +100,9 @@ export function App() {
       </nav>
       <main id="main" className="content" tabIndex={-1}>
         {loadError ? <ErrorNotice error={loadError} onRetry={() => void load()} /> : null}
-        {screenOf(screen)}
+        <IdentityGate screen={screen}>{screenOf(screen)}</IdentityGate>
       </main>
+      <LockScreen />
       <Toasts />
     </div>
   );

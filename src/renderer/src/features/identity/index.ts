@@ -1,0 +1,4 @@
+export { IdentityGate } from './IdentityGate';
+export { SessionHeader } from './SessionHeader';
+export { LockScreen } from './LockScreen';
+export { useIdentity, practitionerName } from './store';
