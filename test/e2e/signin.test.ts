@@ -44,8 +44,9 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule())('sign-in in Chromium: CPS car
   it('CPS card: a wrong PIN shows the remaining tries, 1234 signs in and shows the holder', async () => {
     const { page } = app;
     await page.getByRole('heading', { name: 'Accueil' }).waitFor();
-    // A screen acting with the national services asks for a practitioner first.
+    // Sandbox: a screen acting with the national services reminds the user to sign in (production requires it).
     await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('button', { name: 'Messagerie' }).click();
+    await page.getByRole('button', { name: 'S’identifier' }).click();
     await page.getByRole('heading', { name: 'Connexion' }).waitFor();
     const card = page.getByTestId('signin-card');
     await card.getByTestId('card-reader-state').filter({ hasText: 'Carte insérée' }).waitFor();
@@ -143,6 +144,30 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule())('sign-in in Chromium: CPS car
     expect(await page.getByLabel('Mot de passe des certificats').inputValue()).toBe('');
     await page.getByRole('heading', { name: 'Paramètres', level: 1 }).scrollIntoViewIfNeeded();
     await shot(page, 'settings');
+  });
+
+  it('sign-out ends the PSC session in a new tab; in production, screens acting for the practitioner require sign-in', async () => {
+    const { page, core } = app;
+    const tab = page.context().waitForEvent('page');
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    const logout = await tab; // PSC end-session page, then the loopback confirmation
+    await page.getByRole('button', { name: 'Se connecter', exact: true }).waitFor();
+    await logout.waitForSelector('#lps-result', { timeout: 15_000 });
+    expect(await logout.textContent('#lps-result')).toContain('Vous êtes déconnecté');
+    await logout.close();
+
+    core.profiles.saveProduction({ configuredAt: new Date().toISOString() });
+    core.settings.set('profile.active', 'production');
+    try {
+      await page.reload();
+      await page.getByTestId('profile-badge').filter({ hasText: 'Production' }).waitFor();
+      await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('button', { name: 'Messagerie' }).click();
+      await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+      expect(await page.getByText('Cet écran agit en votre nom').count()).toBe(1);
+      await shot(page, 'production-gate');
+    } finally {
+      core.settings.set('profile.active', 'sandbox');
+    }
   });
 
   it('raised no error in the page', () => {

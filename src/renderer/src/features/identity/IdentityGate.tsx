@@ -1,7 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { lps } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import type { ScreenId } from '../../store/app';
+import { useApp, type ScreenId } from '../../store/app';
 import { ActivityChoice } from './ActivityChoice';
 import { SignInScreen } from './SignIn';
 import { useIdentity } from './store';
@@ -28,18 +28,36 @@ function useIdentityEvents(): void {
 }
 
 /**
- * Between the navigation and the screens: the sign-in screen when the user asks for it or opens a screen that
- * needs a practitioner; the choice of activity right after sign-in when there are several.
+ * Between the navigation and the screens: the sign-in screen when the user asks for it, or (production profile)
+ * opens a screen that needs a practitioner; the choice of activity right after sign-in when there are several.
  */
 export function IdentityGate({ screen, children }: { screen: ScreenId; children: ReactNode }) {
   useIdentityEvents();
   const { session, sessionError, signInOpen, choosingActivity, loadSession, openSignIn } = useIdentity();
+  const profile = useApp((s) => s.profile);
   useEffect(() => openSignIn(false), [screen, openSignIn]); // another screen chosen: leave the sign-in page
   if (sessionError) return <ErrorNotice error={sessionError} onRetry={() => void loadSession()} />;
   if (!session) return <>{children}</>;
+  const sandbox = profile ? profile.active === 'sandbox' : undefined;
   if (session.status === 'signed-in' && (session.needsActivity || choosingActivity)) return <ActivityChoice />;
-  if (session.status === 'signed-out' && (signInOpen || NEEDS_PRACTITIONER.has(screen))) {
-    return <SignInScreen reason={signInOpen ? undefined : 'Cet écran agit en votre nom auprès des services de santé : connectez-vous.'} />;
+  if (session.status === 'signed-out' && signInOpen) return <SignInScreen />;
+  if (session.status === 'signed-out' && NEEDS_PRACTITIONER.has(screen)) {
+    // Production: nothing in the practitioner's name without authentication. Sandbox: the test services stay
+    // reachable (test mailboxes have test passwords), with a reminder.
+    if (sandbox === false) return <SignInScreen reason="Cet écran agit en votre nom auprès des services de santé : connectez-vous." />;
+    return (
+      <>
+        <div className="notice notice-info signin-reminder" role="status">
+          <p className="row">
+            <span>Vous n’êtes pas connecté : en bac à sable, les services de test restent accessibles sans authentification.</span>
+            <button type="button" className="button button-secondary" onClick={() => openSignIn(true)}>
+              S’identifier
+            </button>
+          </p>
+        </div>
+        {children}
+      </>
+    );
   }
   return <>{children}</>;
 }
