@@ -3,6 +3,7 @@
  * `electron` module and checks what they ask of Electron — window options, CSP, protocol, IPC wiring,
  * navigation rules, single-instance lock and the French menu.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -10,6 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERER_CSP } from '../../../src/shared/security';
 import { ensureBuilt, OUT } from '../../support/build';
 import { tempDir } from '../../support/tmp';
+import { createCore } from '../../../src/main/handlers';
+import { softhsmModule } from '../../../src/main/identity/card/softhsm';
+import { sandboxPractitioner } from '../../../src/main/identity/psc/psc-profile';
+import { startSandboxPscProvider, type RunningProvider } from '../../../src/main/identity/psc/sandbox-provider';
+import { driveLoginOverHttp } from '../../../src/main/identity/psc/test-login';
+import { freePort } from '../../../src/main/sandbox/ports';
+import { testIdentity } from '../../integration/identity/fixtures';
 
 type Fn = (...args: any[]) => any;
 
@@ -278,5 +286,101 @@ describe('built preload bundle', () => {
     expect(got).toEqual([{ title: 'a' }]);
     off();
     expect(rec.rendererListeners.get('lps:event')).toEqual([]);
+  });
+});
+
+describe.skipIf(!softhsmModule())('built Electron main bundle: identity wiring (safeStorage vault, select-client-certificate)', () => {
+  const tmp = tempDir('lps-bundle-id-');
+  const mainBundle = path.join(OUT, 'main', 'index.js');
+  const pemOf = (v: string) => (fs.existsSync(v) ? fs.readFileSync(v, 'utf8') : v);
+  let provider: RunningProvider;
+  let token: Awaited<ReturnType<typeof testIdentity>>['token'];
+  let serverPem: string;
+  const started: Recorder[] = [];
+  const pscOpened: string[] = [];
+  const practitioner = sandboxPractitioner('bundle-pw');
+
+  /** Starts the bundle (one app start); PSC pages opened with shell.openExternal are driven over HTTP. */
+  async function startApp(): Promise<Recorder> {
+    const s = standIn(true);
+    s.electron.shell.openExternal = (u: string) => {
+      pscOpened.push(u);
+      return driveLoginOverHttp(u, practitioner);
+    };
+    loadWith(mainBundle, s.electron);
+    await tick();
+    started.push(s.rec);
+    return s.rec;
+  }
+  const invoke = (rec: Recorder, method: string, input: unknown) => rec.ipc.get('lps:invoke')!({ senderFrame: { url: 'app://lps/index.html' } }, method, input);
+  const selectCert = (rec: Recorder, list: any[]) => {
+    let prevented = false;
+    let chosen: any = 'not called';
+    for (const fn of rec.appEvents.get('select-client-certificate') ?? []) {
+      fn({ preventDefault: () => (prevented = true) }, {}, 'https://dmp.sandbox.test/ws', list, (c?: any) => (chosen = c));
+    }
+    return { prevented, chosen };
+  };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    const id = await testIdentity(path.join(tmp.dir, 'id'));
+    token = id.token;
+    serverPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(fs.readFileSync(id.pki.serverCert, 'utf8'))![0];
+    provider = await startSandboxPscProvider({ host: '127.0.0.1', port: await freePort(), clientId: 'lps-companion', introspectionClientId: 'mail', introspectionClientSecret: 'x', accessTokenTtl: 120, refreshTokenTtl: 600, practitioners: [practitioner] });
+    // The settings a user would enter: card module (SoftHSM stands for the CPS middleware) and PSC registration.
+    const data = path.join(tmp.dir, 'data');
+    const pre = createCore({ dataDir: data, runtime: 'node' });
+    pre.settings.set('identity.pkcs11Module', token.module);
+    pre.settings.set('identity.psc', { issuer: provider.issuer, clientId: 'lps-companion' });
+    await pre.close();
+    process.env.SOFTHSM2_CONF = token.softhsmConf;
+    process.env.LPS_DATA_DIR = data;
+  }, 60_000);
+  afterAll(async () => {
+    for (const rec of started) for (const fn of rec.appEvents.get('will-quit') ?? []) fn({ preventDefault() {} });
+    await tick();
+    await provider?.close();
+    delete process.env.LPS_DATA_DIR;
+    delete process.env.SOFTHSM2_CONF;
+    tmp.cleanup();
+  });
+
+  it('select-client-certificate picks the signed-in card’s authentication certificate, and none without a card session', async () => {
+    const rec = await startApp();
+    const card = { data: pemOf(token.authCertPem), fingerprint: 'sha256/not-checked-first', issuerName: 'TEST AC IGC-SANTE ELEMENTAIRE PERSONNES' };
+    const other = { data: serverPem, fingerprint: 'sha256/other', issuerName: 'TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS' };
+    // Not signed in: Electron's default (first certificate of the store) is prevented, no certificate is sent.
+    expect(selectCert(rec, [other, card])).toEqual({ prevented: true, chosen: undefined });
+    expect(await invoke(rec, 'identity.card.login', { pin: '4321' })).toMatchObject({ ok: true, value: { loggedIn: true } });
+    expect(selectCert(rec, [other, card])).toEqual({ prevented: true, chosen: card });
+    // Matching by Electron's fingerprint form too (sha256/base64 of the DER) when the PEM is not given.
+    const der = Buffer.from(pemOf(token.authCertPem).replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const byFp = { data: '', fingerprint: `sha256/${crypto.createHash('sha256').update(der).digest('base64')}` };
+    expect(selectCert(rec, [other, byFp]).chosen).toBe(byFp);
+    await invoke(rec, 'identity.session.signOut', {});
+    expect(selectCert(rec, [other, card]).chosen).toBeUndefined();
+  });
+
+  it('keeps the PSC refresh token encrypted with safeStorage and restores the session at the next start', async () => {
+    const rec = started[0]!;
+    const login = await invoke(rec, 'identity.psc.login', {});
+    expect(login).toMatchObject({ ok: true, value: { identity: { nationalId: practitioner.nationalId } } });
+    expect(pscOpened[0]).toContain(provider.issuer); // the system browser (shell.openExternal)
+    const check = createCore({ dataDir: process.env.LPS_DATA_DIR!, runtime: 'node' });
+    const stored = check.settings.get<string>('identity.psc.refresh');
+    await check.close();
+    expect(Buffer.from(stored!, 'base64').toString().startsWith('os-wrapped:')).toBe(true); // the stand-in safeStorage's ciphertext
+
+    // Next start of the app: the session comes back from the vault, without a browser.
+    const opened = pscOpened.length;
+    const again = await startApp();
+    let session: any;
+    for (let i = 0; i < 40 && session?.status !== 'signed-in'; i++) {
+      session = (await invoke(again, 'identity.session.get', {})).value;
+      if (session?.status !== 'signed-in') await tick();
+    }
+    expect(session).toMatchObject({ status: 'signed-in', method: 'psc', restored: true, practitioner: { nationalId: practitioner.nationalId } });
+    expect(pscOpened.length).toBe(opened);
   });
 });
