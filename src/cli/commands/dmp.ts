@@ -2,6 +2,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { DmpDocument } from '../../shared/api/dmp';
 import { AppError } from '../../main/core/errors';
+import { runServer } from '../../main/dmp/server/main';
+import { createTestPki } from '../../main/dmp/server/test-pki';
+import { APP_ROOT } from '../../main/sandbox/manager';
 import { withCore, dataDirOf } from '../context';
 import { makeOutput } from '../output';
 
@@ -161,9 +164,6 @@ export function registerDmpCommands(program: Command): void {
     .option('--practitioner <id>', 'identifiant national du PS du bac à sable (autorisations semées)', '810001234567')
     .option('--json', 'affiche la configuration en JSON une fois démarré')
     .action(async (o: { port: string; cert?: string; key?: string; ca?: string; schemas?: string; practitioner: string; json?: boolean }, cmd: Command) => {
-      const { runServer } = await import('../../main/dmp/server/main');
-      const { createTestPki } = await import('../../main/dmp/server/test-pki');
-      const { APP_ROOT } = await import('../../main/sandbox/manager');
       const dir = path.join(dataDirOf(cmd), 'dmp-server');
       const pki = o.cert && o.key && o.ca ? undefined : createTestPki(path.join(dir, 'pki'));
       const server = await runServer(

@@ -59,14 +59,14 @@ export function registerDmpHandlers(core: Core): void {
     return { client: new DmpClient(cfg.client), insOid: cfg.insOid, actor: cfg.actor };
   };
   /** Runs a DMP action and records it in the audit trail (success or failure). */
-  const audited = async <T>(action: string, subject: string, actor: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {
+  const audited = async <T>(action: string, subject: string | ((r: T) => string), actor: string, details: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {
     try {
       const r = await fn();
-      core.audit.append({ actor, action, subject, outcome: 'success', details });
+      core.audit.append({ actor, action, subject: typeof subject === 'function' ? subject(r) : subject, outcome: 'success', details });
       return r;
     } catch (err) {
       const e = err as AppError;
-      core.audit.append({ actor, action, subject, outcome: 'failure', details: { ...details, code: e.code ?? 'INTERNAL', error: e.detail ?? e.message } });
+      core.audit.append({ actor, action, subject: typeof subject === 'function' ? null : subject, outcome: 'failure', details: { ...details, code: e.code ?? 'INTERNAL', error: e.detail ?? e.message } });
       throw err;
     }
   };
@@ -104,7 +104,7 @@ export function registerDmpHandlers(core: Core): void {
       ...(input.masking.invisiblePatient ? (['INVISIBLE_PATIENT'] as const) : []),
       ...(input.masking.invisibleLegalReps ? (['INVISIBLE_REPRESENTANTS_LEGAUX'] as const) : []),
     ];
-    return audited('dmp.publish', '(CDA)', actor, { masking, replace: input.replaceUniqueId ?? null, file: input.path ? path.basename(input.path) : null }, () =>
+    return audited('dmp.publish', (r) => r.ins, actor, { masking, replace: input.replaceUniqueId ?? null, file: input.path ? path.basename(input.path) : null }, () =>
       client.publish(cda, { masking, ...(input.replaceUniqueId ? { replaceUniqueId: input.replaceUniqueId } : {}) }),
     );
   });

@@ -7,6 +7,7 @@ import { DMP_ERRORS } from '../../../src/main/dmp/faults';
 import { ACTIONS, STATUS } from '../../../src/main/dmp/protocol';
 import { validateXdsBody } from '../../../src/main/dmp/schema';
 import { OTHER_PS } from '../../../src/main/dmp/server/seed';
+import { createTestPki } from '../../../src/main/dmp/server/test-pki';
 import { parseEnvelope } from '../../../src/main/dmp/soap';
 import { buildAdhocQuery } from '../../../src/main/dmp/xds-messages';
 import { makeCda, SCHEMAS, startHarness, type Harness } from './support';
@@ -138,6 +139,9 @@ describe.skipIf(!HAS_SHARED)('DMP test server: rules, faults and French messages
     await expect(h.client({ signing: { ...base.signing, signAssertion: async (x) => x } }).status(P.dominique)).rejects.toMatchObject(fault('DMP_VIHF_SIGNATURE'));
     await expect(h.client({ vihf: { ...base.vihf, structureId: '10B0067890' } }).status(P.dominique)).rejects.toMatchObject(fault('DMP_AUTH_STRUCTURE'));
     await expect(h.client({ tlsCert: h.pki.expired.cert, tlsKey: h.pki.expired.key }).status(P.dominique)).rejects.toMatchObject(fault('DMP_CERT_INVALID'));
+    // a certificate from another authority: refused before anything is parsed
+    const foreign = createTestPki(path.join(h.dir, 'foreign-pki'));
+    await expect(h.client({ tlsCert: foreign.org.authCert, tlsKey: foreign.org.authKey }).status(P.dominique)).rejects.toMatchObject(fault('DMP_CERT_INVALID'));
   });
 
   it('ambiguous TD2.1 (connection cut after processing) is resolved by a lookup, never resubmitted twice', async () => {

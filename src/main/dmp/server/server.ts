@@ -139,6 +139,8 @@ export class DmpTestServer {
         return send({ status: 404, contentType: 'text/plain', body: 'not found' });
       }
       const service = req.url.slice(BASE_PATH.length).split(/[/?]/)[0] ?? '';
+      // The client certificate first: nothing from an unauthenticated peer is parsed.
+      const tlsCert = this.peerCertificate(req.socket as TLSSocket);
       const chunks: Buffer[] = [];
       let total = 0;
       const max = this.opts.maxBodyBytes ?? 200 * 1024 * 1024;
@@ -175,7 +177,7 @@ export class DmpTestServer {
       if (!env.messageId || !env.to || !env.action) refuse('DMP_SCHEMA_INVALID', 'WS-Addressing Action, MessageID and To are required');
       if (!Object.values(ACTIONS).includes(action as DmpAction)) refuse('DMP_ACTION_UNKNOWN', `action ${action}`);
       if (SERVICE_OF[action as DmpAction] !== service) refuse('DMP_ACTION_UNKNOWN', `action ${action} is not served by ${service}`);
-      const caller = this.authenticate(req.socket as TLSSocket, env);
+      const caller = this.authenticate(tlsCert, env);
       const reply = await this.dispatch(action as DmpAction, env, parts, mtom, caller);
       const delay = this.hooks.delayMs?.[action];
       if (delay) await new Promise((r) => setTimeout(r, delay));
@@ -199,12 +201,15 @@ export class DmpTestServer {
   // -------------------------------------------------------------------------------------------------------
   // Security: TLS client certificate + VIHF
 
-  private authenticate(socket: TLSSocket, env: ParsedEnvelope): Caller {
+  private peerCertificate(socket: TLSSocket): X509Certificate {
     const peer = socket.getPeerX509Certificate?.();
-    if (!peer) refuse('DMP_CERT_INVALID', 'no client certificate');
-    const tlsCert = peer!;
-    const chain = certChainOk(tlsCert, this.trust);
+    if (!peer) return refuse('DMP_CERT_INVALID', 'no client certificate');
+    const chain = certChainOk(peer, this.trust);
     if (chain) refuse('DMP_CERT_INVALID', `TLS client certificate: ${chain}`);
+    return peer;
+  }
+
+  private authenticate(tlsCert: X509Certificate, env: ParsedEnvelope): Caller {
     if (!env.assertion) refuse('DMP_VIHF_INVALID', 'wsse:Security/saml2:Assertion missing');
     const assertion = env.assertion!;
     const vihf = parseVihf(assertion);
