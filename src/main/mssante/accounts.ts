@@ -84,6 +84,18 @@ export type Credentials = { user: string; pass: string } | { user: string; acces
 /** Supplies the PSC access token; `fresh` forces a refresh (after the server refused or dropped it). */
 export type TokenSource = (account: MailAccountConfig, opts: { fresh: boolean }) => Promise<string>;
 
+/**
+ * A token source over a Pro Santé Connect session (the identity capability's `PscClient`): the current
+ * access token (refreshed ahead of expiry by the client), or — `fresh`, after the mail server refused it
+ * (expired, revoked, session ended by the operator) — a newly refreshed one.
+ */
+export function pscTokenSource(client: { accessToken(): Promise<string>; refresh(): Promise<void> }): TokenSource {
+  return async (_account, opts) => {
+    if (opts.fresh) await client.refresh();
+    return client.accessToken();
+  };
+}
+
 export class CredentialProvider {
   constructor(private readonly tokenSource?: TokenSource) {}
 

@@ -55,7 +55,9 @@ export class InboxSync {
       const cur = this.cursor(account.address, mailbox);
       // A new UIDVALIDITY invalidates every UID: start again; the journal (by Message-ID) prevents doubles.
       let last = cur && cur.uidvalidity === uidValidity ? cur.last_uid : 0;
-      if (box.exists === 0 || box.uidNext <= last + 1) {
+      // Only an empty mailbox is known to hold nothing new: `uidNext` is stale on a session that stays
+      // selected (IDLE / polling watcher), so new messages are found by fetching `last+1:*` instead.
+      if (box.exists === 0) {
         this.saveCursor(account.address, mailbox, uidValidity, last);
         return report;
       }
@@ -149,28 +151,37 @@ export class InboxSync {
 
 export interface Watcher {
   stop(): Promise<void>;
-  /** Resolves when the watcher has an open, idling session (for tests). */
+  /** Resolves when the watcher has an open session and has synced once (for tests and the UI). */
   ready(): Promise<void>;
   readonly reconnects: number;
+  /** How the current session learns about new mail: IMAP IDLE, or polling (server without IDLE, or IDLE refused). */
+  readonly mode: 'connecting' | 'idle' | 'polling';
+}
+
+export interface WatchOptions {
+  onMessage?: (o: MessageOutcome) => void;
+  onError?: (err: unknown) => void;
+  onSynced?: (r: SyncReport) => void;
+  /** Polling period when IDLE is unavailable (default 30 s). */
+  pollMs?: number;
+  maxBackoffMs?: number;
 }
 
 /**
- * Keeps a session open on INBOX: IMAP IDLE (polling fallback when the server has no IDLE), sync on every
- * new message, reconnect with exponential backoff when the session drops (server restart, network cut,
- * operator ending the session at token expiry) — with a fresh token, silently.
+ * Keeps a session open on INBOX: IMAP IDLE (polling fallback when the server has no IDLE or refuses it),
+ * sync on every new message, reconnect with exponential backoff when the session drops (server restart,
+ * network cut, operator ending the session at token expiry) — with a fresh token, silently. Every
+ * (re)connection starts with a sync, so what arrived while disconnected is caught up.
  */
-export function watchInbox(
-  sync: InboxSync,
-  account: MailAccountConfig,
-  ctx: MailContext,
-  opts: { onMessage?: (o: MessageOutcome) => void; onError?: (err: unknown) => void; onSynced?: (r: SyncReport) => void; pollMs?: number; maxBackoffMs?: number } = {},
-): Watcher {
+export function watchInbox(sync: InboxSync, account: MailAccountConfig, ctx: MailContext, opts: WatchOptions = {}): Watcher {
   let stopped = false;
   let client: ImapFlow | undefined;
   let reconnects = 0;
+  let mode: Watcher['mode'] = 'connecting';
   let readyResolve: () => void = () => {};
   let readyPromise = new Promise<void>((r) => (readyResolve = r));
   let wake: (() => void) | undefined;
+  const pollMs = opts.pollMs ?? 30_000;
   const loop = async () => {
     let failures = 0;
     while (!stopped) {
@@ -184,7 +195,8 @@ export function watchInbox(
           wake?.();
         });
         const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
-        const idleSupported = c.capabilities.has('IDLE');
+        let useIdle = c.capabilities.has('IDLE');
+        mode = useIdle ? 'idle' : 'polling';
         while (!stopped && c.usable) {
           if (dirty) {
             dirty = false;
@@ -192,12 +204,24 @@ export function watchInbox(
             opts.onSynced?.(r);
           }
           readyResolve();
-          if (idleSupported) {
-            await c.mailboxOpen('INBOX');
-            const idle = c.idle();
-            await Promise.race([idle, closed, new Promise<void>((r) => (wake = r))]);
+          if (stopped || !c.usable) break;
+          const woken = new Promise<void>((r) => (wake = r));
+          if (useIdle) {
+            const idle = c.idle().then(
+              () => undefined,
+              (err: unknown) => err,
+            );
+            const r = await Promise.race([idle, closed, woken]);
+            if (r instanceof Error && c.usable) {
+              // The server refused IDLE on an otherwise healthy session: poll instead.
+              useIdle = false;
+              mode = 'polling';
+            }
           } else {
-            await Promise.race([new Promise<void>((r) => setTimeout(r, opts.pollMs ?? 30_000)), closed, new Promise<void>((r) => (wake = r))]);
+            await Promise.race([new Promise<void>((r) => setTimeout(r, pollMs)), closed, woken]);
+            if (stopped || !c.usable) break;
+            // NOOP lets the server announce what arrived (EXISTS) before the next UID FETCH.
+            await c.noop();
             dirty = true;
           }
         }
@@ -208,6 +232,7 @@ export function watchInbox(
       }
       if (stopped) break;
       reconnects++;
+      mode = 'connecting';
       readyPromise = new Promise<void>((r) => (readyResolve = r));
       const delay = Math.min(opts.maxBackoffMs ?? 60_000, 200 * 2 ** Math.min(failures, 10));
       await new Promise((r) => setTimeout(r, delay));
@@ -217,6 +242,9 @@ export function watchInbox(
   return {
     get reconnects() {
       return reconnects;
+    },
+    get mode() {
+      return mode;
     },
     ready: () => readyPromise,
     async stop() {

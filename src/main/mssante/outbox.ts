@@ -154,7 +154,19 @@ export class Outbox {
   }
 
   /** Sends every due row (optionally only for some accounts / ids). Never throws for one message's failure. */
-  async flush(filter: { account?: string; ids?: string[]; now?: Date } = {}): Promise<OutboxItem[]> {
+  private flushQueue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Sends what is due. Flushes of this process run one after the other (the user's send, a watcher's
+   * post-sync flush and a retry timer may overlap): an item is never picked up by two flushes at once.
+   */
+  flush(filter: { account?: string; ids?: string[]; now?: Date } = {}): Promise<OutboxItem[]> {
+    const run = this.flushQueue.then(() => this.flushNow(filter));
+    this.flushQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(filter: { account?: string; ids?: string[]; now?: Date }): Promise<OutboxItem[]> {
     const now = (filter.now ?? new Date()).toISOString();
     const rows = this.db
       .prepare(

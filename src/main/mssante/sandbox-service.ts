@@ -36,11 +36,20 @@ interface IdentityPki {
   serverKey: string;
   org?: { authP12?: string; p12Password?: string };
 }
-interface IdentityPsc {
+export interface IdentityPsc {
   introspectionUrl?: string;
   introspectionClientId?: string;
   introspectionClientSecret?: string;
   practitioner?: { email?: string; lastName?: string; firstName?: string; nationalId?: string };
+}
+
+/**
+ * Dovecot's `oauth2` passdb against the PSC provider: RFC 7662 introspection authenticated as the mail
+ * server's confidential client, the mailbox chosen by the token's `email` claim.
+ */
+export function dovecotOauth2For(psc: IdentityPsc | undefined): { introspectionUrl: string; usernameAttribute: string; clientId?: string; clientSecret?: string } | undefined {
+  if (!psc?.introspectionUrl) return undefined;
+  return { introspectionUrl: psc.introspectionUrl, usernameAttribute: 'email', clientId: psc.introspectionClientId, clientSecret: psc.introspectionClientSecret };
 }
 
 function secret(): string {
@@ -104,9 +113,7 @@ export const mailSandboxService: SandboxService = {
       pki: { caCert: anchors, serverCert, serverKey, crl },
       domains: [SANDBOX_MAIL_DOMAIN, PATIENT_MAIL_DOMAIN],
       users,
-      ...(psc?.introspectionUrl
-        ? { oauth2: { introspectionUrl: psc.introspectionUrl, usernameAttribute: 'email', clientId: psc.introspectionClientId, clientSecret: psc.introspectionClientSecret } }
-        : {}),
+      ...(dovecotOauth2For(psc) ? { oauth2: dovecotOauth2For(psc) } : {}),
       spawn: (name, command, args, opts) => ctx.spawn(name, command, args, opts),
       log: ctx.log,
     });

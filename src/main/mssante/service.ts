@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
 import { DEFAULT_NIL } from '../core/handlers';
+import { identityRuntime } from '../identity/runtime';
 import { PatientRepository } from '../patients/repository';
-import { CredentialProvider, MailAccountConfig, type MailTrust, type TokenSource } from './accounts';
+import { CredentialProvider, MailAccountConfig, pscTokenSource, type MailTrust, type TokenSource } from './accounts';
 import { documentsPort } from './documents-port';
-import { InboxSync, watchInbox, type Watcher } from './inbox-sync';
+import { InboxSync, watchInbox, type Watcher, type WatchOptions } from './inbox-sync';
 import { buildMdn } from './mdn';
 import { buildDocumentMessage } from './message-build';
 import { Outbox, type OutboxItem } from './outbox';
@@ -23,7 +24,8 @@ interface ProfileMail {
 
 /**
  * The MSSanté capability for one Core: accounts of the active profile, the outbox, reception and the
- * watchers. Token source: the PSC session (set by the identity wiring with `setTokenSource`), else — in the
+ * watchers. Token source, in this order: one set with `setTokenSource` (tests, embedders), else the app's
+ * Pro Santé Connect session (identity runtime's PscClient, after `identity.psc.login`), else — in the
  * sandbox only — a test login on the sandbox PSC provider, else the sandbox test password.
  */
 export class MssanteService {
@@ -48,7 +50,7 @@ export class MssanteService {
     const self = this;
     this.ctx.credentials = new (class extends CredentialProvider {
       override hasTokenSource(): boolean {
-        return !!self.tokenSource || self.sandboxPsc() !== undefined;
+        return !!self.tokenSource || !!self.identityPsc() || self.sandboxPsc() !== undefined;
       }
     })((account, opts) => this.token(account, opts));
     this.outbox = new Outbox(core.db, core.blobs, core.audit, (a) => this.account(a), this.ctx);
@@ -57,7 +59,7 @@ export class MssanteService {
     core.onClose(async () => {
       for (const w of this.watchers.values()) await w.stop();
       this.watchers.clear();
-      await this.sandboxToken?.client?.logout?.().catch(() => {});
+      await this.sandboxToken?.client?.logout?.({ browser: false }).catch(() => {});
     });
   }
 
@@ -69,7 +71,7 @@ export class MssanteService {
     this.tokenSource = source;
   }
 
-  private sandboxToken?: { accessToken: string; at: number; client?: { accessToken(): Promise<string>; logout?(): Promise<void> } };
+  private sandboxToken?: { accessToken: string; at: number; client?: { accessToken(): Promise<string>; logout?(opts?: { browser?: boolean }): Promise<void> } };
 
   private sandboxPsc(): { issuer: string; clientId: string; practitioner: { login: string; password: string; email?: string } } | undefined {
     if (this.core.profiles.state(false).active !== 'sandbox') return undefined;
@@ -77,8 +79,20 @@ export class MssanteService {
     return p.psc?.practitioner?.password ? p.psc : undefined;
   }
 
+  /** The app's Pro Santé Connect session (identity capability), when the practitioner is logged in. */
+  private identityPsc(): { accessToken(): Promise<string>; refresh(): Promise<void> } | undefined {
+    try {
+      const psc = identityRuntime(this.core).psc();
+      return psc.session() ? psc : undefined;
+    } catch {
+      return undefined; // PSC not configured in this profile
+    }
+  }
+
   private async token(account: MailAccountConfig, opts: { fresh: boolean }): Promise<string> {
     if (this.tokenSource) return this.tokenSource(account, opts);
+    const session = this.identityPsc();
+    if (session) return pscTokenSource(session)(account, opts);
     const psc = this.sandboxPsc();
     if (!psc) throw new AppError('MSS_PSC_REQUIRED', 'Connectez-vous avec Pro Santé Connect pour ouvrir cette boîte aux lettres.', `${account.address}: no PSC session`);
     if (!opts.fresh && this.sandboxToken && Date.now() - this.sandboxToken.at < 30_000) return this.sandboxToken.accessToken;
@@ -205,17 +219,28 @@ export class MssanteService {
   }
 
   /** Keeps a watcher (IDLE, reconnect) per account. */
-  watch(address: string): Watcher {
+  watch(address: string, options: Pick<WatchOptions, 'pollMs' | 'maxBackoffMs'> = {}): Watcher {
     const existing = this.watchers.get(address);
     if (existing) return existing;
     const account = this.account(address);
+    if (account.sandbox) this.ensureSandboxPatients();
     const w = watchInbox(this.sync, account, this.ctx, {
+      ...options,
       onMessage: (o) => this.notify(o),
       onSynced: () => void this.outbox.flush({ account: account.address }).catch(() => {}),
       onError: (err) => this.core.audit.append({ actor: account.address, action: 'mssante.watch.reconnect', subject: account.address, outcome: 'info', details: { error: (err as Error).message?.slice(0, 200) } }),
     });
-    this.watchers.set(address, w);
-    return w;
+    const stop = w.stop.bind(w);
+    const handle: Watcher = Object.defineProperties(w, {
+      stop: {
+        value: async () => {
+          if (this.watchers.get(address) === handle) this.watchers.delete(address);
+          await stop();
+        },
+      },
+    });
+    this.watchers.set(address, handle);
+    return handle;
   }
 
   async readMdn(address: string, messageId: string): Promise<OutboxItem> {

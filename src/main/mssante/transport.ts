@@ -69,8 +69,9 @@ export async function openImap(account: MailAccountConfig, ctx: MailContext, opt
       try {
         return await attempt(true);
       } catch (err2) {
-        ctx.onAuth?.(account.address, { protocol: 'imap', outcome: 'failure', method: 'oauth' });
-        throw connectionError(account, 'IMAP', err2);
+        const e2 = connectionError(account, 'IMAP', err2);
+        ctx.onAuth?.(account.address, { protocol: 'imap', outcome: 'failure', method: 'oauth', detail: `${e2.code}: ${e2.detail ?? ''}`.slice(0, 200) });
+        throw e2;
       }
     }
     ctx.onAuth?.(account.address, { protocol: 'imap', outcome: 'failure', method: account.auth });

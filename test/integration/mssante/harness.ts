@@ -41,6 +41,8 @@ export interface WorldOptions {
   oauth2?: MailServerOptions['oauth2'];
   /** Extra Dovecot settings appended to its configuration (e.g. a capability list without IDLE). */
   dovecotExtra?: string;
+  /** Extra sandbox-profile sections (e.g. `psc`, `running: true` so that the identity runtime sees them). */
+  profileExtra?: Record<string, unknown>;
 }
 
 export async function startMailWorld(prefix: string, opts: WorldOptions = {}): Promise<MailWorld> {
@@ -93,7 +95,7 @@ export async function startMailWorld(prefix: string, opts: WorldOptions = {}): P
       acc(PSC_USER, 'PER', 'psc', ''),
       acc(APP, 'APP', 'client-cert', 'pw-app', { clientCertificate: { cert: pki.appClientCert, key: pki.appClientKey } }),
     ];
-    const profile = { version: 1, running: false, runDir: path.join(dataDir, 'sandbox', 'run'), services: {}, accounts, mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT] };
+    const profile = { version: 1, running: false, runDir: path.join(dataDir, 'sandbox', 'run'), services: {}, accounts, mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT], ...opts.profileExtra };
     fs.mkdirSync(path.join(dataDir, 'sandbox'), { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify(profile));
     const world: MailWorld = {
