@@ -11,6 +11,7 @@ import { freePort } from '../../src/main/sandbox/ports';
 import { stopPid } from '../../src/main/sandbox/processes';
 import { HAS_CHROMIUM, SCREENSHOTS_DIR } from '../support/browser';
 import { openApp, type AppUnderTest } from '../support/harness';
+import { HAS_SHARED, sharedPath } from '../support/shared';
 import { tempDir } from '../support/tmp';
 
 /**
@@ -25,7 +26,10 @@ const DOMAIN = 'sandbox.mssante.fr';
 const GP = `jean.dupont@${DOMAIN}`;
 const HOSPITAL = `pfi.ch-sandbox@${DOMAIN}`;
 
-const HAS_MAIL = ['/usr/sbin/dovecot', '/usr/sbin/postfix'].some((p) => fs.existsSync(p));
+const HAS_MAIL = ['/usr/sbin/dovecot', '/usr/sbin/postfix'].every((p) => fs.existsSync(p));
+/** A structured (level-3) CDA of the ANS for the same test patient: the narrative view (optional fixture). */
+const VSM = HAS_SHARED ? sharedPath('fixtures', 'cda-ans', 'VSM_1.4_2022.01.xml') : '';
+const CR = 'Compte rendu de consultation';
 
 describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration, manual import, acknowledgements (Chromium + Dovecot/Postfix)', () => {
   const tmp = tempDir('lps-e2e-inbox-');
@@ -34,6 +38,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
   let app: AppUnderTest;
   let page: Page;
   const errors: string[] = [];
+  const progress: { label: string; current: number; finished: boolean }[] = [];
+  const expected = VSM ? 4 : 3;
   const dataDir = path.join(tmp.dir, 'data');
   const workDir = path.join(tmp.dir, 'work');
   let shot = 0;
@@ -41,7 +47,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
   const screenshot = async (name: string) => {
     fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
     const file = path.join(SCREENSHOTS_DIR, `inbox-${String(++shot).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file });
+    await page.screenshot({ path: file, fullPage: true });
     expect(fs.statSync(file).size).toBeGreaterThan(10_000);
   };
 
@@ -69,6 +75,8 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
 
   beforeAll(async () => {
     fs.mkdirSync(workDir, { recursive: true });
+    // This run's screenshots only.
+    if (fs.existsSync(SCREENSHOTS_DIR)) for (const f of fs.readdirSync(SCREENSHOTS_DIR)) if (/^inbox-.*\.png$/.test(f)) fs.rmSync(path.join(SCREENSHOTS_DIR, f));
     const pki = ensureLocalMailPki(path.join(tmp.dir, 'pki'));
     const ports = { imap: await freePort(), lmtp: await freePort(), submission: await freePort(), submissionApp: await freePort(), auth: await freePort() };
     servers = await startMailServers({
@@ -120,6 +128,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
+    app.core.events.on('task.progress', (p) => {
+      if (p.taskId === 'inbox.sync') progress.push({ label: p.label, current: p.current, finished: p.finished });
+    });
     const call = app.core.registry.call.bind(app.core.registry);
     // A local patient without INS, target of the manual import.
     await call('patients.upsert', { birthFamily: 'MARTIN', firstGiven: 'PAUL', birthGivens: 'PAUL', gender: 'M', birthDate: '1980-01-15', insQualified: false });
@@ -140,6 +151,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
       delete r.patient.ipp;
     });
     await call('mssante.send', { from: GP, to: [HOSPITAL], cdaFiles: [unknown.file], ack: { delivery: true, read: true } });
+    if (VSM) await call('mssante.send', { from: GP, to: [HOSPITAL], cdaFiles: [VSM], ack: { delivery: true, read: false } });
   });
 
   afterAll(async () => {
@@ -158,23 +170,28 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
   });
 
   it('"Relever" integrates the known patient automatically and queues the unknown one', async () => {
-    await releverUntil(3);
+    await releverUntil(expected);
     const summary = await page.getByTestId('inbox-sync-summary').textContent();
-    expect(summary).toMatch(/Relève terminée/);
-    // The sync progress reached its end (task.progress events from main).
-    expect(await page.getByTestId('task-inbox.sync').textContent()).toMatch(/Relève terminée/);
-    // The notification badge / toast for new documents.
+    expect(summary).toMatch(/Relève terminée : \d+ nouveau\(x\) message\(s\)/);
+    // Progress from main while syncing (task.progress), counting the messages, then its end.
+    expect(progress.some((p) => !p.finished && p.current > 0 && /message\(s\) traité\(s\)/.test(p.label))).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ finished: true, current: expected });
+    // The toast for new documents.
     await page.getByText('Nouveau document intégré').first().waitFor();
     const items = page.getByTestId('inbox-message');
-    expect(await items.count()).toBe(3);
-    await expect(items.filter({ hasText: 'PAT-TROIS' }).first().textContent()).resolves.toMatch(/Intégré/);
+    expect(await items.count()).toBe(expected);
+    await expect(items.filter({ hasText: 'PAT-TROIS' }).filter({ hasText: CR }).first().textContent()).resolves.toMatch(/Intégré/);
     await expect(items.filter({ hasText: 'MARTIN' }).textContent()).resolves.toMatch(/À importer/);
     await screenshot('releve');
+    // The user closes the notifications.
+    for (let n = await page.getByRole('button', { name: 'Fermer la notification' }).count(); n > 0; n--) {
+      await page.getByRole('button', { name: 'Fermer la notification' }).first().click();
+    }
   });
 
   it('shows an integrated message with its document and the local record', async () => {
     // Newest PAT-TROIS message first: the replacement (v2).
-    await page.getByTestId('inbox-message').filter({ hasText: 'PAT-TROIS' }).first().click();
+    await page.getByTestId('inbox-message').filter({ hasText: 'PAT-TROIS' }).filter({ hasText: CR }).first().click();
     const detail = page.getByTestId('inbox-message-detail');
     await detail.waitFor();
     expect(await detail.getByTestId('inbox-doc-status').textContent()).toBe('Intégré');
@@ -184,25 +201,30 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     await screenshot('message-integre');
   });
 
-  it('opens the document: safe narrative in a sandboxed frame, the PDF, the previous version', async () => {
+  it('opens the document: its PDF, and the previous version it replaced', async () => {
     await page.getByRole('button', { name: 'Ouvrir le document' }).click();
     const view = page.getByTestId('inbox-document-view');
-    await view.getByRole('heading', { name: 'Compte rendu de consultation' }).waitFor();
-    const frame = page.getByTestId('inbox-narrative');
-    expect(await frame.getAttribute('sandbox')).toBe('allow-same-origin');
-    const body = page.frameLocator('[data-testid="inbox-narrative"]').locator('body');
-    await body.waitFor();
-    expect((await body.textContent())?.length).toBeGreaterThan(20);
-    expect(await page.frameLocator('[data-testid="inbox-narrative"]').locator('script').count()).toBe(0);
-    await screenshot('document-compte-rendu');
-
-    await view.getByRole('tab', { name: 'PDF' }).click();
-    const pdf = page.getByTestId('inbox-pdf');
+    await view.getByRole('heading', { name: CR }).waitFor();
+    // A level-1 CDA whose body is a PDF opens on the PDF, shown from a blob: URL (object/embed are forbidden).
+    expect(await view.getByRole('tab', { name: 'PDF' }).getAttribute('aria-selected')).toBe('true');
+    // Drawn by PDF.js into canvases (no PDF plugin), every page, with a download link (blob: URL).
+    const pdf = page.locator('[data-testid="inbox-pdf"][data-pages]');
     await pdf.waitFor();
-    expect(await pdf.getAttribute('src')).toMatch(/^blob:/);
-    expect(await view.getByRole('link', { name: 'Télécharger le PDF' }).getAttribute('href')).toBe(await pdf.getAttribute('src'));
+    const pages = Number(await pdf.getAttribute('data-pages'));
+    expect(pages).toBeGreaterThan(0);
+    expect(await pdf.getByRole('img', { name: /page 1 sur/ }).count()).toBe(1);
+    // The page is not blank: some dark pixels (text) on the canvas.
+    const ink = await pdf.locator('canvas').first().evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! < 128 && d[i + 3]! > 0) n++;
+      return n;
+    });
+    expect(ink).toBeGreaterThan(500);
+    expect(await view.getByRole('link', { name: 'Télécharger le PDF' }).getAttribute('href')).toMatch(/^blob:/);
     const docs = await app.core.registry.call('inbox.messages.list', { account: HOSPITAL });
-    const shown = await app.core.registry.call('inbox.document.get', { id: docs[0]!.documents[0]!.id! });
+    const id = docs.find((m) => m.documents[0]?.title === CR && m.documents[0].status === 'integrated')!.documents[0]!.id!;
+    const shown = await app.core.registry.call('inbox.document.get', { id });
     expect(Buffer.from(shown.pdf!.base64!, 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
     await screenshot('document-pdf');
 
@@ -210,14 +232,37 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     const versions = view.getByRole('list', { name: 'Versions du document' });
     await versions.waitFor();
     expect(await versions.getByRole('listitem').count()).toBe(2);
-    expect(await versions.getByRole('listitem').nth(1).textContent()).toMatch(/Remplacé/);
+    expect(await versions.getByRole('listitem').nth(1).textContent()).toMatch(/Version 1.*Remplacé/);
     await screenshot('document-versions');
     await versions.getByRole('button', { name: 'Ouvrir cette version' }).click();
     await view.getByText('Cette version a été remplacée par une version plus récente.').waitFor();
+    await view.getByRole('button', { name: 'Voir la version actuelle' }).click();
+    await view.getByText('Cette version a été remplacée par une version plus récente.').waitFor({ state: 'detached' });
+  });
+
+  it.skipIf(!VSM)('shows a structured document’s narrative in a sandboxed frame without scripts', async () => {
+    await page.getByRole('button', { name: '← Retour au message' }).click();
+    await page.getByTestId('inbox-message').filter({ hasText: 'Synthèse Médicale' }).click();
+    const detail = page.getByTestId('inbox-message-detail');
+    expect(await detail.getByTestId('inbox-doc-status').textContent()).toBe('Intégré');
+    await detail.getByRole('button', { name: 'Ouvrir le document' }).click();
+    const view = page.getByTestId('inbox-document-view');
+    await view.getByRole('heading', { name: 'Synthèse Médicale' }).waitFor();
+    const frame = page.getByTestId('inbox-narrative');
+    expect(await frame.getAttribute('sandbox')).toBe('allow-same-origin');
+    const inner = page.frameLocator('[data-testid="inbox-narrative"]');
+    await inner.getByRole('heading', { name: 'Pathologie en cours', exact: true }).waitFor();
+    expect(await inner.locator('body').locator('script, [style], [href], [src]').count()).toBe(0);
+    // The frame's stylesheet applied (headings in the app's blue).
+    expect(await inner.locator('h2').first().evaluate((e) => getComputedStyle(e).color)).toBe('rgb(8, 74, 140)');
+    await screenshot('document-compte-rendu');
+    await page.getByRole('button', { name: '← Retour au message' }).click();
+    await page.getByTestId('inbox-message').filter({ hasText: 'PAT-TROIS' }).filter({ hasText: CR }).first().click();
   });
 
   it('sends a read notification to the sender', async () => {
-    await page.getByRole('button', { name: '← Retour au message' }).click();
+    const back = page.getByRole('button', { name: '← Retour au message' });
+    if (await back.count()) await back.click();
     const detail = page.getByTestId('inbox-message-detail');
     await detail.getByRole('button', { name: 'Envoyer l’accusé de lecture' }).click();
     await detail.getByText('Accusé de lecture envoyé à l’expéditeur.').waitFor();
@@ -251,11 +296,11 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     await page.getByRole('tab', { name: /Envoyés/ }).click();
     const table = page.getByTestId('inbox-sent');
     await table.waitFor();
-    expect(await page.getByTestId('inbox-sent-row').count()).toBe(3);
+    expect(await page.getByTestId('inbox-sent-row').count()).toBe(expected);
     // DSNs and MDNs (integrated, 902 error, read) arrive in the GP's mailbox: relever until all are there.
     const done = async () => {
       const rows = await page.getByTestId('inbox-sent-row').allTextContents();
-      return rows.some((r) => /Échec 902/.test(r)) && rows.filter((r) => /Remis/.test(r)).length === 3 && rows.some((r) => /Lu/.test(r) && /Intégré/.test(r));
+      return rows.some((r) => /Échec 902/.test(r)) && rows.filter((r) => /Remis/.test(r)).length === expected && rows.some((r) => /Lu/.test(r) && /Intégré/.test(r));
     };
     for (let i = 0; i < 30 && !(await done()); i++) {
       await page.getByRole('button', { name: 'Relever', exact: true }).click();

@@ -222,15 +222,17 @@ export function getInboxDocument(core: Core, id: number, actor = 'utilisateur'):
   const h = parsed.header;
   const html = parsed.body.kind === 'narrative' ? parsed.body.html : renderNarrativeHtml(parsed);
   let pdf: InboxDocumentView['pdf'] = null;
-  const pdfBytes = row.pdf_blob ? core.blobs.get(row.pdf_blob) : parsed.body.kind === 'pdf' ? parsed.body.pdf : undefined;
+  // A level-1 CDA whose body IS a PDF: that original is the document; else the companion PDF of the message.
+  const embedded = parsed.body.kind === 'pdf' ? parsed.body.pdf : undefined;
+  const pdfBytes = embedded ?? (row.pdf_blob ? core.blobs.get(row.pdf_blob) : undefined);
   if (pdfBytes) {
     const tooLarge = pdfBytes.length > INBOX_PDF_CAP_BYTES;
     pdf = {
-      name: row.pdf_name ?? `${(h.title || 'document').replace(/[^\p{L}\p{N} ._-]+/gu, '_').slice(0, 80)}.pdf`,
+      name: !embedded && row.pdf_name ? row.pdf_name : `${(h.title || 'document').replace(/[^\p{L}\p{N} ._-]+/gu, '_').slice(0, 80)}.pdf`,
       size: pdfBytes.length,
       base64: tooLarge ? null : pdfBytes.toString('base64'),
       tooLarge,
-      source: row.pdf_blob ? 'attachment' : 'embedded',
+      source: embedded ? 'embedded' : 'attachment',
     };
   }
   const svc = h.serviceEvents[0];

@@ -8,6 +8,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { formatDate, formatDateTime } from '../../format';
 import { DOC_STATUS, formatSize, genderLabel } from './labels';
 import narrativeCss from './narrative.css?url';
+import { PdfPages } from './PdfPages';
 import { ReadMdnAction } from './ReceivedTab';
 import { useInbox } from './store';
 
@@ -26,19 +27,23 @@ function NarrativeFrame({ html, title }: { html: string; title: string }) {
   return <iframe className="inbox-frame" sandbox="allow-same-origin" referrerPolicy="no-referrer" title={title} srcDoc={srcDoc} data-testid="inbox-narrative" />;
 }
 
-/** The PDF bytes as a blob: URL (the CSP allows blob: frames; object/embed are forbidden). */
-function usePdfUrl(pdf: InboxDocumentView['pdf']): string | undefined {
+/** The PDF bytes, and a blob: URL of them for the download link. */
+function usePdf(pdf: InboxDocumentView['pdf']): { bytes?: Uint8Array; url?: string } {
+  const bytes = useMemo(() => {
+    if (!pdf?.base64) return undefined;
+    const bin = atob(pdf.base64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }, [pdf]);
   const [url, setUrl] = useState<string>();
   useEffect(() => {
-    if (!pdf?.base64) return setUrl(undefined);
-    const bin = atob(pdf.base64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    if (!bytes) return setUrl(undefined);
     const u = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
     setUrl(u);
     return () => URL.revokeObjectURL(u);
-  }, [pdf]);
-  return url;
+  }, [bytes]);
+  return { bytes, url };
 }
 
 export function DocumentView({ id }: { id: number }) {
@@ -55,11 +60,14 @@ export function DocumentView({ id }: { id: number }) {
   };
   useEffect(load, [id]);
   useEffect(() => back.current?.focus(), [id]);
-  const pdfUrl = usePdfUrl(data?.pdf ?? null);
+  const { bytes: pdfBytes, url: pdfUrl } = usePdf(data?.pdf ?? null);
   const message = data ? messages?.find((m) => m.account === data.account && m.messageId === data.messageId) : undefined;
 
+  // A level-1 CDA whose body is a PDF has no narrative to show: the PDF is the document.
+  const pdfOnly = data?.header.level === 1 && !!data.pdf;
+  useEffect(() => setView(pdfOnly ? 'pdf' : 'narrative'), [id, pdfOnly]);
   const views: { id: View; label: string }[] = [
-    { id: 'narrative', label: 'Compte rendu' },
+    ...(pdfOnly ? [] : [{ id: 'narrative' as const, label: 'Compte rendu' }]),
     { id: 'pdf', label: data?.pdf ? 'PDF' : 'PDF (absent)' },
     { id: 'versions', label: `Versions (${data?.versions.length ?? '…'})` },
   ];
@@ -165,8 +173,8 @@ export function DocumentView({ id }: { id: number }) {
                   </p>
                   {data.pdf.tooLarge ? (
                     <p className="notice notice-warning">Ce PDF est trop volumineux pour être affiché ici ({formatSize(data.pdf.size)}).</p>
-                  ) : pdfUrl ? (
-                    <iframe className="inbox-frame inbox-frame-pdf" src={pdfUrl} title={`PDF ${data.pdf.name}`} data-testid="inbox-pdf" />
+                  ) : pdfBytes ? (
+                    <PdfPages bytes={pdfBytes} title={data.pdf.name} />
                   ) : (
                     <Loading label="Préparation du PDF…" />
                   )}

@@ -9,7 +9,7 @@ import { ReceivedTab } from './ReceivedTab';
 import { SentTab } from './SentTab';
 import { useInbox, type InboxTab } from './store';
 
-const KIND: Record<string, string> = { PER: 'personnelle', ORG: 'organisationnelle', APP: 'applicative' };
+const KIND: Record<string, string> = { PER: 'Boîtes personnelles', ORG: 'Boîtes organisationnelles (service)', APP: 'Boîtes applicatives (logiciel)' };
 
 /** Messagerie: received MSSanté documents and their integration, sent messages and their acknowledgements. */
 export function InboxScreen() {
@@ -47,12 +47,18 @@ export function InboxScreen() {
           Boîte aux lettres
           <select value={account} onChange={(e) => setAccount(e.target.value)} disabled={!accounts?.length}>
             <option value="">Toutes les boîtes</option>
-            {(accounts ?? []).map((a) => (
-              <option key={a.address} value={a.address}>
-                {a.displayName ? `${a.displayName} — ` : ''}
-                {a.address} (BAL {KIND[a.kind] ?? a.kind})
-              </option>
-            ))}
+            {(['PER', 'ORG', 'APP'] as const).map((kind) => {
+              const of = (accounts ?? []).filter((a) => a.kind === kind);
+              return of.length ? (
+                <optgroup key={kind} label={KIND[kind]}>
+                  {of.map((a) => (
+                    <option key={a.address} value={a.address}>
+                      {a.displayName ? `${a.displayName} (${a.address})` : a.address}
+                    </option>
+                  ))}
+                </optgroup>
+              ) : null;
+            })}
           </select>
         </label>
         <button type="button" className="button" onClick={() => void sync()} disabled={syncing || !accounts?.length} aria-describedby="inbox-sync-help">
@@ -62,7 +68,7 @@ export function InboxScreen() {
           Interroge maintenant le serveur de messagerie et intègre les nouveaux documents.
         </span>
         <div className="inbox-sync-state" aria-live="polite">
-          <TaskProgress taskId={INBOX_SYNC_TASK} />
+          {syncing ? <TaskProgress taskId={INBOX_SYNC_TASK} fallbackLabel="Connexion au serveur de messagerie…" /> : null}
         </div>
       </div>
       {accounts && accounts.length === 0 && !error ? (

@@ -48,8 +48,8 @@ export function ReceivedTab() {
   const selected = messages.find((m) => m.key === selectedKey);
 
   return (
-    <div className="inbox-split">
-      <div className="panel inbox-list-panel">
+    <div className={`inbox-split${openDocId !== undefined ? ' inbox-split-doc' : ''}`}>
+      <div className="panel inbox-list-panel" hidden={openDocId !== undefined}>
         <label className="inbox-filter">
           Afficher
           <select value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>

@@ -3,3 +3,7 @@ declare module '*.css?url' {
   const url: string;
   export default url;
 }
+declare module '*.mjs?url' {
+  const url: string;
+  export default url;
+}
