@@ -62,7 +62,7 @@ describe('PSC UserInfo', () => {
   it('parses SubjectNameID, exercices and activities (structure id, sector)', () => {
     const id = parsePscUserInfo(userInfoClaims(sandboxPractitioner('x')));
     expect(id).toMatchObject({ nationalId: '899700012345', idTypeLabel: 'RPPS', lastName: 'DURAND' });
-    expect(id.exercices[0]).toMatchObject({ professionCode: '10', specialtyCode: 'SM54', activities: [{ structureId: '3990000001', sectorCode: 'SA07', finess: '990000001' }] });
+    expect(id.exercices[0]).toMatchObject({ professionCode: '10', specialtyCode: 'SM54', activities: [{ structureId: '3990000001', sectorCode: 'SA07', finess: '990000001' }, { structureId: '3990000002', sectorCode: 'SA05', finess: '990000002' }] });
   });
   it('refuses a UserInfo without SubjectNameID with a specific error; tolerates missing optional parts', () => {
     expect(() => parsePscUserInfo({ given_name: 'A' })).toThrow(expect.objectContaining({ code: 'PSC_USERINFO_INVALID' }));
