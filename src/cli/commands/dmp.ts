@@ -19,14 +19,14 @@ function describeDoc(d: DmpDocument): string {
 }
 
 export function registerDmpCommands(program: Command): void {
-  const dmp = program.command('dmp').description("dossier médical partagé : statut, autorisation, dépôt, recherche, consultation, gestion d'un document");
+  const dmp = program.command('dmp').description('DMP (shared medical record): status, authorization, publish, search, retrieve, manage a document');
 
   dmp
     .command('status')
-    .description("TD0.2 : existence du DMP et autorisation d'accès")
-    .requiredOption('--ins <INS>', 'INS du patient (15 caractères)')
-    .option('--ins-oid <OID>', "OID de l'INS (défaut : celui du profil)")
-    .option('--json', 'sortie JSON')
+    .description('TD0.2: does the DMP exist, is it active, and the access authorization')
+    .requiredOption('--ins <INS>', 'patient INS (15 characters)')
+    .option('--ins-oid <OID>', 'INS OID (default: the profile\'s)')
+    .option('--json', 'JSON output')
     .action(async (o: { ins: string; insOid?: string; json?: boolean }, cmd: Command) => {
       const out = makeOutput(!!o.json);
       const r = await withCore(cmd, (core) => core.registry.call('dmp.status', { ins: o.ins, ...(o.insOid ? { insOid: o.insOid } : {}) }));
@@ -35,11 +35,11 @@ export function registerDmpCommands(program: Command): void {
 
   dmp
     .command('authorize')
-    .description("TD0.3 : enregistre (après consentement du patient) ou supprime l'autorisation d'accès")
-    .requiredOption('--ins <INS>', 'INS du patient')
-    .option('--ins-oid <OID>', "OID de l'INS")
-    .option('--remove', "supprimer l'autorisation")
-    .option('--json', 'sortie JSON')
+    .description('TD0.3: record (after the patient\'s consent) or remove the access authorization')
+    .requiredOption('--ins <INS>', 'patient INS')
+    .option('--ins-oid <OID>', 'INS OID')
+    .option('--remove', 'remove the authorization')
+    .option('--json', 'JSON output')
     .action(async (o: { ins: string; insOid?: string; remove?: boolean; json?: boolean }, cmd: Command) => {
       const out = makeOutput(!!o.json);
       const r = await withCore(cmd, (core) => core.registry.call('dmp.authorize', { ins: o.ins, remove: !!o.remove, ...(o.insOid ? { insOid: o.insOid } : {}) }));
@@ -48,12 +48,12 @@ export function registerDmpCommands(program: Command): void {
 
   dmp
     .command('publish <file>')
-    .description('TD2.1 : dépose un document CDA (lot de soumission signé), éventuellement en remplacement')
-    .option('--mask-ps', 'masqué aux professionnels de santé (visible par son auteur, les médecins traitants et le patient)')
-    .option('--invisible-patient', "non visible par le patient (jusqu'à la consultation d'annonce)")
-    .option('--invisible-legal-reps', 'non visible par les représentants légaux du patient')
-    .option('--replace <uniqueId>', 'remplace ce document (nouvelle version, RPLC)')
-    .option('--json', 'sortie JSON')
+    .description('TD2.1: publish a CDA document (signed submission set), optionally replacing one')
+    .option('--mask-ps', 'masked from health professionals (visible to its author, the treating physicians and the patient)')
+    .option('--invisible-patient', 'not visible to the patient (until the announcement consultation)')
+    .option('--invisible-legal-reps', 'not visible to the patient\'s legal representatives')
+    .option('--replace <uniqueId>', 'replaces this document (new version, RPLC)')
+    .option('--json', 'JSON output')
     .action(async (file: string, o: { maskPs?: boolean; invisiblePatient?: boolean; invisibleLegalReps?: boolean; replace?: string; json?: boolean }, cmd: Command) => {
       const out = makeOutput(!!o.json);
       const r = await withCore(cmd, (core) =>
@@ -74,19 +74,19 @@ export function registerDmpCommands(program: Command): void {
 
   dmp
     .command('search')
-    .description('TD3.1 : recherche de documents')
-    .requiredOption('--ins <INS>', 'INS du patient')
-    .option('--ins-oid <OID>', "OID de l'INS")
-    .option('--type <CODE>', 'type de document (LOINC), répétable ou séparé par des virgules', list)
-    .option('--class <CODE>', 'classe de document', list)
-    .option('--modality <CODE>', "modalité d'imagerie (CT, MR…)", list)
-    .option('--region <CODE>', 'région anatomique (SNOMED CT)', list)
-    .option('--accession <AN>', "numéro de demande d'examen (accession number)", list)
-    .option('--status <STATUS>', 'approved, deprecated, archived (défaut : approved)', list)
-    .option('--from <DATE>', 'date de création à partir de (AAAAMMJJ)')
-    .option('--to <DATE>', 'date de création avant (AAAAMMJJ)')
-    .option('--signatures', 'inclure les fiches de signature des lots')
-    .option('--json', 'sortie JSON')
+    .description('TD3.1: search documents')
+    .requiredOption('--ins <INS>', 'patient INS')
+    .option('--ins-oid <OID>', 'INS OID')
+    .option('--type <CODE>', 'document type (LOINC), repeatable or comma-separated', list)
+    .option('--class <CODE>', 'document class', list)
+    .option('--modality <CODE>', 'imaging modality (CT, MR…)', list)
+    .option('--region <CODE>', 'anatomic region', list)
+    .option('--accession <AN>', 'accession number', list)
+    .option('--status <STATUS>', 'approved, deprecated, archived (default: approved)', list)
+    .option('--from <DATE>', 'created on or after (YYYYMMDD)')
+    .option('--to <DATE>', 'created before (YYYYMMDD)')
+    .option('--signatures', 'include the submission-set signature entries')
+    .option('--json', 'JSON output')
     .action(async (o: { ins: string; insOid?: string; type?: string[]; class?: string[]; modality?: string[]; region?: string[]; accession?: string[]; status?: string[]; from?: string; to?: string; signatures?: boolean; json?: boolean }, cmd: Command) => {
       const out = makeOutput(!!o.json);
       const statuses = o.status?.map((s) => s.toLowerCase());
@@ -112,12 +112,12 @@ export function registerDmpCommands(program: Command): void {
 
   dmp
     .command('get')
-    .description('TD3.2 : télécharge un document (vérifié par son empreinte)')
-    .requiredOption('--ins <INS>', 'INS du patient')
-    .option('--ins-oid <OID>', "OID de l'INS")
-    .requiredOption('--id <uniqueId>', 'identifiant unique du document')
-    .requiredOption('-o, --output <file>', 'fichier de sortie')
-    .option('--json', 'sortie JSON')
+    .description('TD3.2: retrieve a document (checked against its hash)')
+    .requiredOption('--ins <INS>', 'patient INS')
+    .option('--ins-oid <OID>', 'INS OID')
+    .requiredOption('--id <uniqueId>', 'document uniqueId')
+    .requiredOption('-o, --output <file>', 'output file')
+    .option('--json', 'JSON output')
     .action(async (o: { ins: string; insOid?: string; id: string; output: string; json?: boolean }, cmd: Command) => {
       const out = makeOutput(!!o.json);
       const r = await withCore(cmd, (core) => core.registry.call('dmp.get', { ins: o.ins, uniqueId: o.id, output: path.resolve(o.output), ...(o.insOid ? { insOid: o.insOid } : {}) }));
@@ -126,20 +126,20 @@ export function registerDmpCommands(program: Command): void {
 
   dmp
     .command('set')
-    .description("TD3.3 : masquage, visibilité, archivage, suppression d'un document")
-    .requiredOption('--ins <INS>', 'INS du patient')
-    .option('--ins-oid <OID>', "OID de l'INS")
-    .requiredOption('--id <uniqueId>', 'identifiant unique du document')
-    .option('--mask-ps', 'masquer aux professionnels de santé')
-    .option('--unmask-ps', 'démasquer aux professionnels de santé')
-    .option('--invisible-patient', 'rendre invisible au patient')
-    .option('--visible-patient', 'rendre visible au patient')
-    .option('--invisible-legal-reps', 'rendre invisible aux représentants légaux')
-    .option('--visible-legal-reps', 'rendre visible aux représentants légaux')
-    .option('--archive', 'archiver')
-    .option('--unarchive', 'désarchiver')
-    .option('--delete', 'supprimer (auteur uniquement)')
-    .option('--json', 'sortie JSON')
+    .description('TD3.3: masking, visibility, archiving, deletion of a document')
+    .requiredOption('--ins <INS>', 'patient INS')
+    .option('--ins-oid <OID>', 'INS OID')
+    .requiredOption('--id <uniqueId>', 'document uniqueId')
+    .option('--mask-ps', 'mask from health professionals')
+    .option('--unmask-ps', 'unmask for health professionals')
+    .option('--invisible-patient', 'make invisible to the patient')
+    .option('--visible-patient', 'make visible to the patient')
+    .option('--invisible-legal-reps', 'make invisible to legal representatives')
+    .option('--visible-legal-reps', 'make visible to legal representatives')
+    .option('--archive', 'archive')
+    .option('--unarchive', 'unarchive')
+    .option('--delete', 'delete (author only)')
+    .option('--json', 'JSON output')
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = makeOutput(!!o['json']);
       const actions = ['maskPs', 'unmaskPs', 'invisiblePatient', 'visiblePatient', 'invisibleLegalReps', 'visibleLegalReps', 'archive', 'unarchive', 'delete'].filter((k) => o[k]);
@@ -155,14 +155,14 @@ export function registerDmpCommands(program: Command): void {
 
   program
     .command('dmp-server')
-    .description('démarre le serveur DMP de test seul (HTTPS + certificat client), au premier plan')
-    .option('--port <n>', 'port (défaut : libre)', '0')
-    .option('--cert <file>', 'certificat TLS du serveur (défaut : PKI de test du DMP)')
-    .option('--key <file>', 'clé TLS du serveur')
-    .option('--ca <file>', 'autorité(s) de confiance des certificats clients (PEM)')
-    .option('--schemas <dir>', 'schémas ebRS 3.0 / XDS.b (défaut : ../shared/schemas/ebrs30)')
-    .option('--practitioner <id>', 'identifiant national du PS du bac à sable (autorisations semées)', '810001234567')
-    .option('--json', 'affiche la configuration en JSON une fois démarré')
+    .description('run the DMP test server alone (HTTPS + client certificate), in the foreground')
+    .option('--port <n>', 'port (default: a free one)', '0')
+    .option('--cert <file>', 'server TLS certificate (default: the sandbox PKI)')
+    .option('--key <file>', 'server TLS key')
+    .option('--ca <file>', 'trusted CA(s) for client certificates (PEM)')
+    .option('--schemas <dir>', 'ebRS 3.0 / XDS.b schemas (default: ../shared/schemas/ebrs30)')
+    .option('--practitioner <id>', 'national id of the sandbox practitioner (seeded authorizations)', '810001234567')
+    .option('--json', 'print the configuration as JSON once started')
     .action(async (o: { port: string; cert?: string; key?: string; ca?: string; schemas?: string; practitioner: string; json?: boolean }, cmd: Command) => {
       const dir = path.join(dataDirOf(cmd), 'dmp-server');
       const pki = o.cert && o.key && o.ca ? undefined : createTestPki(path.join(dir, 'pki'));
