@@ -4,6 +4,7 @@ import { ErrorNotice } from './components/ErrorNotice';
 import { InboxScreen } from './features/inbox/InboxScreen';
 import { AuditScreen } from './screens/AuditScreen';
 import { ComingScreen } from './screens/ComingScreen';
+import { ImagingScreen } from './features/imaging';
 import { HomeScreen } from './screens/HomeScreen';
 import { PatientsScreen } from './screens/PatientsScreen';
 import { Toasts } from './components/Toasts';
@@ -41,7 +42,7 @@ function screenOf(id: ScreenId): ReactNode {
     case 'dmp':
       return <ComingScreen title="Dossier DMP" text="Consultation et gestion des documents du dossier médical partagé." />;
     case 'imaging':
-      return <ComingScreen title="Imagerie" text="Examens d'imagerie antérieurs et visionneuse DICOM." />;
+      return <ImagingScreen />;
   }
 }
 

@@ -1,0 +1,431 @@
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { cornerstone, cornerstoneTools, decodeStats, initCornerstone } from './cornerstone';
+import { applyPreset, presetsFor } from './presets';
+import type { ViewerSeries, ViewerStudy } from './series';
+
+/**
+ * The DICOM viewer: series browser with thumbnails, stack scroll (wheel, keys), window/level (drag and
+ * presets), pan, zoom, invert, rotate/flip, fit/reset, cine, length and angle, overlay, loading progress.
+ */
+
+type ToolName = 'Wwwc' | 'Pan' | 'Zoom' | 'Length' | 'Angle';
+const TOOLS: { id: ToolName; label: string; key: string }[] = [
+  { id: 'Wwwc', label: 'Fenêtrage', key: 'W' },
+  { id: 'Pan', label: 'Déplacer', key: 'D' },
+  { id: 'Zoom', label: 'Zoom', key: 'Z' },
+  { id: 'Length', label: 'Distance', key: 'L' },
+  { id: 'Angle', label: 'Angle', key: 'A' },
+];
+const PRELOAD_CONCURRENCY = 6;
+
+type CsImage = { imageId: string; windowWidth: number | number[]; windowCenter: number | number[]; color: boolean };
+type CsViewport = {
+  scale: number;
+  invert: boolean;
+  rotation: number;
+  hflip: boolean;
+  vflip: boolean;
+  voi: { windowWidth: number; windowCenter: number };
+};
+
+const first = (v: number | number[]): number => (Array.isArray(v) ? (v[0] ?? 0) : v);
+
+function formatDicomDate(d: string | undefined): string {
+  if (!d || !/^\d{8}/.test(d)) return d ?? '';
+  return `${d.slice(6, 8)}/${d.slice(4, 6)}/${d.slice(0, 4)}`;
+}
+
+export interface ViewerProps {
+  title: string;
+  study: ViewerStudy;
+  series: ViewerSeries[];
+  /** Series still being described (metadata in flight). */
+  pendingSeries?: number;
+  onClose(): void;
+}
+
+export function Viewer({ title, study, series, pendingSeries = 0, onClose }: ViewerProps) {
+  const elementRef = useRef<HTMLDivElement>(null);
+  const overlay = {
+    index: useRef<HTMLSpanElement>(null),
+    voi: useRef<HTMLSpanElement>(null),
+    zoom: useRef<HTMLSpanElement>(null),
+  };
+  const [current, setCurrent] = useState(0);
+  const [tool, setTool] = useState<ToolName>('Wwwc');
+  const [cine, setCine] = useState(false);
+  const [fps, setFps] = useState(15);
+  const [progress, setProgress] = useState<{ loaded: number; total: number; failed: number }>({ loaded: 0, total: 0, failed: 0 });
+  const [error, setError] = useState<string>();
+  const [ready, setReady] = useState(false);
+  const thumbs = useRef(new Map<string, HTMLCanvasElement>());
+  const defaultVoi = useRef<{ windowWidth: number; windowCenter: number }>({ windowWidth: 400, windowCenter: 40 });
+  const active = series[current];
+  const loadStart = useRef<{ key: string; at: number }>(undefined);
+
+  // Enable the element and its tools once.
+  useEffect(() => {
+    const el = elementRef.current!;
+    initCornerstone();
+    cornerstone.enable(el);
+    const T = cornerstoneTools;
+    T.addToolForElement(el, T.WwwcTool);
+    T.addToolForElement(el, T.PanTool);
+    T.addToolForElement(el, T.ZoomTool, { configuration: { invert: false, minScale: 0.05, maxScale: 40, preventZoomOutsideImage: false } });
+    T.addToolForElement(el, T.StackScrollMouseWheelTool);
+    T.addToolForElement(el, T.LengthTool);
+    T.addToolForElement(el, T.AngleTool);
+    T.setToolActiveForElement(el, 'Wwwc', { mouseButtonMask: 1 });
+    T.setToolActiveForElement(el, 'Pan', { mouseButtonMask: 4 });
+    T.setToolActiveForElement(el, 'Zoom', { mouseButtonMask: 2 });
+    T.setToolActiveForElement(el, 'StackScrollMouseWheel', {});
+    T.setToolPassiveForElement(el, 'Length');
+    T.setToolPassiveForElement(el, 'Angle');
+    const onRendered = (e: Event) => {
+      const d = (e as CustomEvent<{ viewport: CsViewport; image: CsImage }>).detail;
+      const stack = T.getToolState(el, 'stack')?.data?.[0] as { imageIds: string[]; currentImageIdIndex: number } | undefined;
+      if (stack && overlay.index.current) {
+        const i = stack.imageIds.indexOf(d.image.imageId);
+        overlay.index.current.textContent = `Image ${i + 1}/${stack.imageIds.length}`;
+        el.dataset.index = String(i + 1);
+      }
+      if (overlay.voi.current) overlay.voi.current.textContent = `L : ${Math.round(d.viewport.voi.windowWidth)}  N : ${Math.round(d.viewport.voi.windowCenter)}`;
+      if (overlay.zoom.current) overlay.zoom.current.textContent = `Zoom ${Math.round(d.viewport.scale * 100)} %`;
+    };
+    el.addEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
+    const onContext = (e: Event) => e.preventDefault();
+    el.addEventListener('contextmenu', onContext);
+    const onResize = () => cornerstone.resize(el, false);
+    window.addEventListener('resize', onResize);
+    return () => {
+      window.removeEventListener('resize', onResize);
+      el.removeEventListener(cornerstone.EVENTS.IMAGE_RENDERED, onRendered);
+      el.removeEventListener('contextmenu', onContext);
+      try {
+        T.stopClip(el);
+      } catch {
+        /* no clip */
+      }
+      cornerstone.disable(el);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  // Load the current series: first image as soon as it decodes, then the rest in the background.
+  useEffect(() => {
+    const el = elementRef.current!;
+    const s = series[current];
+    setError(undefined);
+    setReady(false);
+    if (!s) return;
+    if (s.error && !s.imageIds.length) {
+      setError(s.error);
+      return;
+    }
+    const ids = s.imageIds;
+    let cancelled = false;
+    const T = cornerstoneTools;
+    try {
+      T.stopClip(el);
+    } catch {
+      /* none */
+    }
+    setCine(false);
+    T.clearToolState(el, 'stack');
+    T.addStackStateManager(el, ['stack', 'playClip']);
+    T.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: ids });
+    setProgress({ loaded: 0, total: ids.length, failed: 0 });
+    // React StrictMode runs this effect twice in a row: time the series from the first run.
+    const prev = loadStart.current;
+    const started = prev && prev.key === s.key && performance.now() - prev.at < 1000 ? prev.at : performance.now();
+    loadStart.current = { key: s.key, at: started };
+    el.dataset.total = String(ids.length);
+    delete el.dataset.firstImageMs;
+    delete el.dataset.fullLoadMs;
+    const statsAtStart = { frames: decodeStats.frames, ms: decodeStats.totalMs };
+    void (async () => {
+      try {
+        const image = (await cornerstone.loadAndCacheImage(ids[0]!)) as CsImage;
+        if (cancelled) return;
+        const vp = cornerstone.getDefaultViewportForImage(el, image as never) as unknown as CsViewport;
+        cornerstone.displayImage(el, image as never, vp as never);
+        defaultVoi.current = { windowWidth: first(image.windowWidth) || vp.voi.windowWidth, windowCenter: first(image.windowCenter) || vp.voi.windowCenter };
+        el.dataset.firstImageMs = String(Math.round(performance.now() - started));
+        setReady(true);
+      } catch (err) {
+        if (!cancelled) setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
+        return;
+      }
+      // The rest of the series, a few at a time (each goes through main's cache).
+      let next = 1;
+      let loaded = 1;
+      let failed = 0;
+      let lastPaint = 0;
+      const work = async () => {
+        while (!cancelled && next < ids.length) {
+          const id = ids[next++]!;
+          try {
+            await cornerstone.loadAndCacheImage(id);
+            loaded++;
+          } catch {
+            failed++;
+          }
+          if (performance.now() - lastPaint > 120 || loaded + failed === ids.length) {
+            lastPaint = performance.now();
+            if (!cancelled) setProgress({ loaded, total: ids.length, failed });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: PRELOAD_CONCURRENCY }, work));
+      if (cancelled) return;
+      setProgress({ loaded, total: ids.length, failed });
+      el.dataset.fullLoadMs = String(Math.round(performance.now() - started));
+      el.dataset.decodedFrames = String(decodeStats.frames - statsAtStart.frames);
+      el.dataset.decodeMs = String(Math.round(decodeStats.totalMs - statsAtStart.ms));
+      // Cumulative figures of the page (the benchmark diffs them between series).
+      el.dataset.decodeFramesTotal = String(decodeStats.frames);
+      el.dataset.decodeMsTotal = String(Math.round(decodeStats.totalMs));
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [current, series]);
+
+  // Thumbnails: one image per series (the middle one), drawn once the current series has started.
+  useEffect(() => {
+    if (!ready) return;
+    let cancelled = false;
+    void (async () => {
+      for (const s of series) {
+        const canvas = thumbs.current.get(s.key);
+        if (!canvas || canvas.dataset.drawn || !s.imageIds.length) continue;
+        try {
+          const image = await cornerstone.loadAndCacheImage(s.imageIds[Math.floor(s.imageIds.length / 2)]!);
+          if (cancelled) return;
+          cornerstone.renderToCanvas(canvas, image);
+          canvas.dataset.drawn = '1';
+        } catch {
+          /* the series card shows its error */
+        }
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [ready, series]);
+
+  const withViewport = useCallback((fn: (vp: CsViewport) => void) => {
+    const el = elementRef.current!;
+    try {
+      const vp = cornerstone.getViewport(el) as unknown as CsViewport | undefined;
+      if (!vp) return;
+      fn(vp);
+      cornerstone.setViewport(el, vp as never);
+    } catch {
+      /* no image yet */
+    }
+  }, []);
+
+  const chooseTool = (t: ToolName) => {
+    const el = elementRef.current!;
+    setTool(t);
+    cornerstoneTools.setToolActiveForElement(el, t, { mouseButtonMask: 1 });
+    for (const m of ['Length', 'Angle'] as const) if (m !== t) cornerstoneTools.setToolPassiveForElement(el, m);
+  };
+
+  const scrollBy = (delta: number) => {
+    const el = elementRef.current!;
+    const stack = cornerstoneTools.getToolState(el, 'stack')?.data?.[0] as { imageIds: string[]; currentImageIdIndex: number } | undefined;
+    if (!stack) return;
+    const target = Math.max(0, Math.min(stack.imageIds.length - 1, stack.currentImageIdIndex + delta));
+    if (target !== stack.currentImageIdIndex) cornerstoneTools.importInternal('util/scrollToIndex')(el, target);
+  };
+
+  const toggleCine = () => {
+    const el = elementRef.current!;
+    if (cine) cornerstoneTools.stopClip(el);
+    else cornerstoneTools.playClip(el, fps);
+    setCine(!cine);
+  };
+
+  const onKey = (e: ReactKeyboardEvent) => {
+    const steps: Record<string, number> = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10, Home: -1e9, End: 1e9 };
+    const d = steps[e.key];
+    if (d !== undefined) {
+      e.preventDefault();
+      scrollBy(d);
+    }
+  };
+
+  const presets = presetsFor(active?.modality);
+
+  return (
+    <section className="viewer" aria-label="Visionneuse d'images">
+      <div className="viewer-head">
+        <button type="button" className="button button-secondary" onClick={onClose}>
+          ← Retour aux examens
+        </button>
+        <h2 className="viewer-title">{title}</h2>
+      </div>
+      <div className="viewer-toolbar" role="toolbar" aria-label="Outils de la visionneuse">
+        <div className="viewer-group" role="group" aria-label="Outil du bouton gauche">
+          {TOOLS.map((t) => (
+            <button
+              key={t.id}
+              type="button"
+              className={`viewer-tool${tool === t.id ? ' active' : ''}`}
+              aria-pressed={tool === t.id}
+              onClick={() => chooseTool(t.id)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </div>
+        <label className="viewer-group">
+          <span>Préréglage</span>
+          <select
+            aria-label="Préréglage de fenêtre"
+            defaultValue=""
+            onChange={(e) => {
+              const p = presets.find((x) => x.id === e.target.value);
+              if (p) withViewport((vp) => (vp.voi = applyPreset(p, defaultVoi.current)));
+              e.target.value = '';
+            }}
+          >
+            <option value="" disabled>
+              {active?.modality === 'CT' ? 'Scanner…' : 'IRM / autre…'}
+            </option>
+            {presets.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.label}
+                {p.relative ? '' : ` (L ${p.width} / N ${p.center})`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="viewer-group" role="group" aria-label="Affichage">
+          <button type="button" className="viewer-tool" onClick={() => withViewport((vp) => (vp.invert = !vp.invert))}>
+            Inverser
+          </button>
+          <button type="button" className="viewer-tool" onClick={() => withViewport((vp) => (vp.rotation = (vp.rotation + 90) % 360))}>
+            Rotation 90°
+          </button>
+          <button type="button" className="viewer-tool" onClick={() => withViewport((vp) => (vp.hflip = !vp.hflip))}>
+            Miroir H
+          </button>
+          <button type="button" className="viewer-tool" onClick={() => withViewport((vp) => (vp.vflip = !vp.vflip))}>
+            Miroir V
+          </button>
+          <button type="button" className="viewer-tool" onClick={() => cornerstone.fitToWindow(elementRef.current!)}>
+            Ajuster
+          </button>
+          <button
+            type="button"
+            className="viewer-tool"
+            onClick={() => {
+              const el = elementRef.current!;
+              cornerstoneTools.clearToolState(el, 'Length');
+              cornerstoneTools.clearToolState(el, 'Angle');
+              cornerstone.reset(el);
+            }}
+          >
+            Réinitialiser
+          </button>
+        </div>
+        <div className="viewer-group" role="group" aria-label="Ciné">
+          <button type="button" className={`viewer-tool${cine ? ' active' : ''}`} aria-pressed={cine} onClick={toggleCine}>
+            {cine ? 'Arrêter le ciné' : 'Ciné'}
+          </button>
+          <label>
+            <span className="visually-hidden">Images par seconde</span>
+            <select aria-label="Images par seconde" value={fps} onChange={(e) => setFps(Number(e.target.value))} disabled={cine}>
+              {[5, 10, 15, 25, 30].map((n) => (
+                <option key={n} value={n}>
+                  {n} im/s
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+      </div>
+      <div className="viewer-body">
+        <ol className="viewer-series" aria-label="Séries">
+          {series.map((s, i) => (
+            <li key={s.key}>
+              <button
+                type="button"
+                className={`viewer-series-item${i === current ? ' active' : ''}`}
+                aria-current={i === current ? 'true' : undefined}
+                onClick={() => setCurrent(i)}
+                disabled={!s.imageIds.length}
+                title={s.error ?? undefined}
+              >
+                <canvas
+                  className="viewer-thumb"
+                  width={96}
+                  height={96}
+                  aria-hidden="true"
+                  ref={(c) => {
+                    if (c) thumbs.current.set(s.key, c);
+                  }}
+                />
+                <span className="viewer-series-label">
+                  <strong>{s.modality ?? '—'}</strong> {s.description ?? `Série ${s.number ?? i + 1}`}
+                  <span className="muted">{s.error ?? `${s.imageIds.length} image(s)`}</span>
+                </span>
+              </button>
+            </li>
+          ))}
+          {pendingSeries > 0 ? <li className="muted">{pendingSeries} série(s) en cours de description…</li> : null}
+        </ol>
+        <div className="viewer-stage">
+          <div
+            className="viewer-viewport"
+            ref={elementRef}
+            tabIndex={0}
+            role="img"
+            aria-label="Image affichée — molette ou flèches pour parcourir la série"
+            data-testid="viewer-viewport"
+            onKeyDown={onKey}
+          />
+          <div className="viewer-overlay" aria-live="off">
+            <div className="viewer-overlay-tl">
+              <span>{study.patientName ?? ''}</span>
+              <span>{study.patientId ? `ID ${study.patientId}` : ''}</span>
+              <span>{study.studyDate ? `Examen du ${formatDicomDate(study.studyDate)}` : ''}</span>
+            </div>
+            <div className="viewer-overlay-tr">
+              <span>{study.studyDescription ?? ''}</span>
+              <span>{active ? `${active.modality ?? ''} ${active.description ?? ''}`.trim() : ''}</span>
+              <span ref={overlay.index} data-testid="viewer-index" />
+            </div>
+            <div className="viewer-overlay-bl">
+              <span ref={overlay.voi} data-testid="viewer-voi" />
+              <span ref={overlay.zoom} />
+            </div>
+          </div>
+          {!ready && !error ? (
+            <div className="viewer-message" role="status">
+              <span className="spinner" aria-hidden="true" /> Chargement de la première image…
+            </div>
+          ) : null}
+          {error ? (
+            <div className="viewer-message viewer-error" role="alert">
+              {error}
+            </div>
+          ) : null}
+        </div>
+      </div>
+      <div className="viewer-status">
+        <label className="viewer-progress">
+          <span>
+            {progress.total ? `Images chargées : ${progress.loaded}/${progress.total}` : 'Aucune image'}
+            {progress.failed ? ` — ${progress.failed} en échec` : ''}
+          </span>
+          <progress max={Math.max(1, progress.total)} value={progress.loaded} data-testid="viewer-progress" />
+        </label>
+        <span className="muted">Molette ou ↑/↓ : parcourir · Pg préc./suiv. : 10 images · clic droit : zoom · clic molette : déplacer</span>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,180 @@
+/// <reference lib="webworker" />
+/**
+ * The viewer's decode worker: what cornerstone-wado-image-loader's own worker does (decode one frame by
+ * transfer syntax, sign-extend, optional modality rescale, min/max), but with the current WebAssembly codec
+ * builds, which need no `eval`/`new Function` — so the worker runs under the app's strict CSP
+ * (`script-src 'self' 'wasm-unsafe-eval'`). The codecs (.wasm) are files of the app, loaded on first use.
+ */
+import charlsFactory from '@cornerstonejs/codec-charls/decodewasmjs';
+import charlsWasm from '@cornerstonejs/codec-charls/decodewasm?url';
+import libjpegFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs';
+import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
+import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
+import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
+import { decodeRle } from './rle';
+
+interface FrameInfo {
+  width: number;
+  height: number;
+  bitsPerSample: number;
+  componentCount: number;
+  isSigned?: boolean;
+}
+interface WasmDecoder {
+  getEncodedBuffer(length: number): Uint8Array;
+  getDecodedBuffer(): Uint8Array;
+  getFrameInfo(): FrameInfo;
+  decode(): void;
+  delete(): void;
+}
+type CodecModule = Record<string, new () => WasmDecoder>;
+
+export interface ImageFrame {
+  samplesPerPixel: number;
+  photometricInterpretation: string;
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  bitsStored?: number;
+  pixelRepresentation: number;
+  planarConfiguration?: number;
+  smallestPixelValue?: number;
+  largestPixelValue?: number;
+  pixelData?: unknown;
+  pixelDataLength?: number;
+  decodeTimeInMS?: number;
+  preScale?: unknown;
+  [k: string]: unknown;
+}
+
+export interface DecodeRequest {
+  id: number;
+  transferSyntax: string;
+  imageFrame: ImageFrame;
+  pixelData: ArrayBuffer;
+  options?: { preScale?: { enabled?: boolean; scalingParameters?: { rescaleSlope?: number; rescaleIntercept?: number; modality?: string; suvbw?: number } } };
+}
+
+const modules = new Map<string, Promise<CodecModule>>();
+function codec(name: string, factory: (o: object) => Promise<Record<string, unknown>>, wasm: string): Promise<CodecModule> {
+  let m = modules.get(name);
+  if (!m) {
+    m = factory({ locateFile: () => wasm, print: () => {}, printErr: () => {} }) as Promise<CodecModule>;
+    modules.set(name, m);
+  }
+  return m;
+}
+
+async function wasmDecode(mod: Promise<CodecModule>, cls: string, data: Uint8Array): Promise<{ info: FrameInfo; bytes: Uint8Array }> {
+  const m = await mod;
+  const dec = new m[cls]!();
+  try {
+    dec.getEncodedBuffer(data.length).set(data);
+    dec.decode();
+    // Copy out of the WebAssembly heap before the decoder is freed.
+    return { info: dec.getFrameInfo(), bytes: new Uint8Array(dec.getDecodedBuffer()) };
+  } finally {
+    dec.delete();
+  }
+}
+
+function typed(bytes: Uint8Array, bitsAllocated: number, signed: boolean): Int8Array | Uint8Array | Int16Array | Uint16Array | Float32Array {
+  // Views need an aligned offset: copy when the frame starts at an odd byte.
+  const buf = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  if (bitsAllocated <= 8) return signed ? new Int8Array(buf.buffer, buf.byteOffset, buf.byteLength) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (bitsAllocated === 16) return signed ? new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength >> 1) : new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength >> 1);
+  if (bitsAllocated === 32) return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength >> 2);
+  throw new Error(`BitsAllocated ${bitsAllocated} non pris en charge`);
+}
+
+export const SUPPORTED_TRANSFER_SYNTAXES = [
+  '1.2.840.10008.1.2',
+  '1.2.840.10008.1.2.1',
+  '1.2.840.10008.1.2.1.99',
+  '1.2.840.10008.1.2.2',
+  '1.2.840.10008.1.2.5',
+  '1.2.840.10008.1.2.4.50',
+  '1.2.840.10008.1.2.4.51',
+  '1.2.840.10008.1.2.4.80',
+  '1.2.840.10008.1.2.4.81',
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.91',
+];
+
+async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array): Promise<ArrayLike<number> & { length: number; buffer: ArrayBufferLike }> {
+  const signed = f.pixelRepresentation === 1;
+  switch (ts) {
+    case '1.2.840.10008.1.2':
+    case '1.2.840.10008.1.2.1':
+    case '1.2.840.10008.1.2.1.99': // deflate applies to the data set: the pixel data is already inflated
+      return typed(data, f.bitsAllocated, signed);
+    case '1.2.840.10008.1.2.2': {
+      const copy = data.slice();
+      if (f.bitsAllocated === 16) for (let i = 0; i + 1 < copy.length; i += 2) [copy[i], copy[i + 1]] = [copy[i + 1]!, copy[i]!];
+      return typed(copy, f.bitsAllocated, signed);
+    }
+    case '1.2.840.10008.1.2.5':
+      return typed(decodeRle(data, f), f.bitsAllocated, signed);
+    case '1.2.840.10008.1.2.4.50':
+    case '1.2.840.10008.1.2.4.51': {
+      const { bytes } = await wasmDecode(codec('libjpeg', libjpegFactory, libjpegWasm), 'JPEGDecoder', data);
+      return bytes;
+    }
+    case '1.2.840.10008.1.2.4.80':
+    case '1.2.840.10008.1.2.4.81': {
+      const { info, bytes } = await wasmDecode(codec('charls', charlsFactory, charlsWasm), 'JpegLSDecoder', data);
+      return typed(bytes, info.bitsPerSample > 8 ? 16 : 8, signed);
+    }
+    case '1.2.840.10008.1.2.4.90':
+    case '1.2.840.10008.1.2.4.91': {
+      const { info, bytes } = await wasmDecode(codec('openjpeg', openjpegFactory, openjpegWasm), 'J2KDecoder', data);
+      return typed(bytes, info.bitsPerSample > 8 ? 16 : 8, info.isSigned ?? signed);
+    }
+    default:
+      throw new Error(`Syntaxe de transfert non prise en charge par la visionneuse : ${ts}`);
+  }
+}
+
+export async function decodeFrame(req: Omit<DecodeRequest, 'id'>): Promise<ImageFrame> {
+  const started = performance.now();
+  const f = req.imageFrame;
+  const pixels = (await decodePixels(req.transferSyntax, f, new Uint8Array(req.pixelData))) as Int16Array | Uint16Array | Uint8Array | Int8Array | Float32Array;
+  // Sign-extend signed samples stored on fewer bits than allocated.
+  if (f.pixelRepresentation === 1 && f.bitsStored && f.bitsStored < f.bitsAllocated && !(pixels instanceof Float32Array)) {
+    const shift = 32 - f.bitsStored;
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! << shift) >> shift;
+  }
+  const scale = req.options?.preScale;
+  if (scale?.enabled && scale.scalingParameters) {
+    const { rescaleSlope: m, rescaleIntercept: b, modality, suvbw } = scale.scalingParameters;
+    if (typeof m === 'number' && typeof b === 'number') {
+      if (modality === 'PT' && typeof suvbw === 'number') for (let i = 0; i < pixels.length; i++) pixels[i] = suvbw * (pixels[i]! * m + b);
+      else for (let i = 0; i < pixels.length; i++) pixels[i] = pixels[i]! * m + b;
+      f.preScale = { ...scale, scaled: true };
+    }
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  f.smallestPixelValue = min;
+  f.largestPixelValue = max;
+  f.pixelDataLength = pixels.length;
+  // The loader rebuilds the typed array from the buffer: hand over a compact one.
+  const out = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength ? pixels.buffer : pixels.slice().buffer;
+  f.pixelData = out;
+  f.decodeTimeInMS = performance.now() - started;
+  return f;
+}
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+scope.onmessage = (e: MessageEvent<DecodeRequest>) => {
+  const { id, ...req } = e.data;
+  decodeFrame(req).then(
+    (result) => scope.postMessage({ id, ok: true, result }, [result.pixelData as ArrayBuffer]),
+    (err: unknown) => scope.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+};

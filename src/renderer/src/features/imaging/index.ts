@@ -1,0 +1,2 @@
+export { ImagingScreen } from './ImagingScreen';
+export { useImagingRequest, type ImagingOpenRequest } from './store';
