@@ -44,10 +44,10 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
   const workDir = path.join(tmp.dir, 'work');
   let shot = 0;
 
-  const screenshot = async (name: string) => {
+  const screenshot = async (name: string, fullPage = true) => {
     fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
     const file = path.join(SCREENSHOTS_DIR, `inbox-${String(++shot).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file, fullPage });
     expect(fs.statSync(file).size).toBeGreaterThan(10_000);
   };
 
@@ -273,6 +273,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     const detail = page.getByTestId('inbox-message-detail');
     expect(await detail.getByTestId('inbox-doc-status').textContent()).toBe('À importer');
     expect(await detail.getByTestId('inbox-doc-code').textContent()).toMatch(/Code 902 : Patient inconnu/);
+    await detail.getByRole('button', { name: 'Envoyer l’accusé de lecture' }).waitFor();
     await screenshot('a-importer');
     await detail.getByRole('button', { name: 'Rattacher à un patient…' }).click();
     await detail.getByRole('search').getByRole('textbox').fill('MARTIN');
@@ -281,7 +282,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     const dialog = page.getByRole('dialog', { name: 'Rattacher ce document au dossier de ce patient ?' });
     await dialog.waitFor();
     expect(await dialog.textContent()).toMatch(/L’action est enregistrée dans les traces/);
-    await screenshot('confirmation-rattachement');
+    await screenshot('confirmation-rattachement', false);
     await dialog.getByRole('button', { name: 'Rattacher le document' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await page.getByTestId('inbox-message').filter({ hasText: 'MARTIN' }).filter({ hasText: 'Intégré' }).waitFor();
@@ -310,6 +311,10 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
     }
     expect(await done()).toBe(true);
     expect(await table.textContent()).toMatch(/902 : Patient inconnu/);
+    expect(await page.getByTestId('inbox-sync-summary').textContent()).toMatch(/accusé\(s\) reçu\(s\) pour vos envois/);
+    for (let n = await page.getByRole('button', { name: 'Fermer la notification' }).count(); n > 0; n--) {
+      await page.getByRole('button', { name: 'Fermer la notification' }).first().click();
+    }
     await screenshot('envoyes-accuses');
   });
 

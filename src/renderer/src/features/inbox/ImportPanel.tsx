@@ -134,6 +134,9 @@ export function ImportPanel({ doc, onClose }: { doc: InboxDocument; onClose(): v
             {doc.patientIns && chosen.ins && doc.patientIns !== chosen.ins ? (
               <p className="notice notice-warning">Attention : l’INS du document diffère de celle de ce dossier.</p>
             ) : null}
+            {doc.patientIns && !chosen.ins ? (
+              <p className="notice notice-warning">Ce dossier n’a pas d’INS : vérifiez l’identité du patient (pièce d’identité, téléservice INSi) avant de rattacher.</p>
+            ) : null}
           </>
         ) : null}
       </ConfirmDialog>

@@ -104,11 +104,12 @@ function SyncSummaryLine({ summary }: { summary: NonNullable<ReturnType<typeof u
   if (!ok.length) return null;
   const sum = (k: 'integrated' | 'queued' | 'rejected' | 'reports' | 'examined') => ok.reduce((n, a) => n + a[k], 0);
   const parts = [
-    `${sum('integrated')} document(s) intégré(s)`,
-    `${sum('queued')} à importer`,
+    ...(sum('integrated') ? [`${sum('integrated')} document(s) intégré(s)`] : []),
+    ...(sum('queued') ? [`${sum('queued')} à importer`] : []),
     ...(sum('rejected') ? [`${sum('rejected')} rejeté(s)`] : []),
-    ...(sum('reports') ? [`${sum('reports')} accusé(s) reçu(s)`] : []),
+    ...(sum('reports') ? [`${sum('reports')} accusé(s) reçu(s) pour vos envois`] : []),
   ];
+  if (!parts.length) parts.push('aucun document de santé');
   return (
     <p className="notice notice-success inbox-sync-summary" role="status" data-testid="inbox-sync-summary">
       {sum('examined') === 0 ? 'Relève terminée : aucun nouveau message.' : `Relève terminée : ${sum('examined')} nouveau(x) message(s) — ${parts.join(', ')}.`}

@@ -100,7 +100,7 @@ export function ReceivedTab() {
         {openDocId !== undefined ? (
           <DocumentView id={openDocId} />
         ) : selected ? (
-          <MessageDetail message={selected} />
+          <MessageDetail key={selected.key} message={selected} />
         ) : (
           <Empty title="Sélectionnez un message.">
             <p>Son détail montre chaque document, son statut d’intégration et les actions possibles.</p>

@@ -7,6 +7,7 @@ import { useInbox } from './store';
 /** Sent document messages with their acknowledgements: delivery (DSN), integration and reading (MDN). */
 export function SentTab() {
   const sent = useInbox((s) => s.sent) ?? [];
+  const allAccounts = useInbox((s) => !s.account);
   if (!sent.length) {
     return (
       <Empty title="Aucun message envoyé depuis cette boîte.">
@@ -39,7 +40,7 @@ export function SentTab() {
               <tr key={m.id} data-testid="inbox-sent-row">
                 <td>
                   {formatDateTime(m.sentAt ?? m.createdAt)}
-                  <div className="muted inbox-small">{m.account}</div>
+                  {allAccounts ? <div className="muted inbox-small">{m.account}</div> : null}
                 </td>
                 <td>{m.recipients.join(', ')}</td>
                 <td>
