@@ -9,12 +9,21 @@ export interface CallContext {
 
 export type Handler<M extends Method> = (input: ParsedInput<M>, ctx: CallContext) => Promise<Output<M>> | Output<M>;
 
+/** Runs before every handler (e.g. the session lock); throws an AppError to refuse the call. */
+export type Guard = (method: Method, ctx: CallContext) => void;
+
 /**
  * The one registry of API handlers. Electron IPC, the browser harness and tests all call `invoke`, which
  * validates the method name and the input against the shared contract before any handler runs.
  */
 export class HandlerRegistry {
   private readonly handlers = new Map<Method, Handler<Method>>();
+  private readonly guards: Guard[] = [];
+
+  /** Adds a guard consulted before every call, whatever the transport. */
+  addGuard(guard: Guard): void {
+    this.guards.push(guard);
+  }
 
   register<M extends Method>(method: M, handler: Handler<M>): this {
     if (this.handlers.has(method)) throw new Error(`handler already registered: ${method}`);
@@ -40,6 +49,7 @@ export class HandlerRegistry {
       if (!handler) {
         throw new AppError('NOT_AVAILABLE', "Cette fonction n'est pas disponible dans cette version.", `no handler for ${method}`);
       }
+      for (const guard of this.guards) guard(method, ctx);
       const parsed = api[method].input.safeParse(rawInput ?? {});
       if (!parsed.success) {
         const detail = parsed.error.issues

@@ -199,15 +199,5 @@ export function identitySession(core: Core): SessionTracker {
  * CLI in-process): every call goes through `registry.invoke`, so the guard wraps it on this Core's registry.
  */
 function installLockGuard(core: Core, tracker: SessionTracker): void {
-  const registry = core.registry;
-  const inner = registry.invoke.bind(registry);
-  registry.invoke = async (method, input, ctx) => {
-    try {
-      tracker.check(String(method) as Method);
-    } catch (err) {
-      const e = err as AppError;
-      return { ok: false, error: { code: e.code, message: e.message, ...(e.detail ? { detail: e.detail } : {}) } };
-    }
-    return inner(method, input, ctx);
-  };
+  core.registry.addGuard((method) => tracker.check(method));
 }

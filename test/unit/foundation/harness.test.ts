@@ -29,7 +29,8 @@ describe('browser harness', () => {
   beforeAll(async () => {
     ensureBuilt();
     core = createCore({ dataDir: tmp.dir, runtime: 'harness' });
-    core.registerStream('lps-imaging', async (r) => {
+    // Replace the imaging capability's handler by a probe: this checks the harness route, not imaging.
+    core.streams.set('lps-imaging', async (r) => {
       const u = new URL(r.url);
       if (u.host !== 'wado') return new Response('no', { status: 404 });
       return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(`path=${u.pathname};q=${u.search};accept=${r.headers.get('accept')}`)); c.close(); } }), { headers: { 'content-type': 'application/dicom' } });

@@ -42,6 +42,21 @@ describe('handler registry', () => {
     expect(extra).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
   });
 
+  it('consults guards before any handler, whatever the transport, with the French message', async () => {
+    const { AppError } = await import('../../../src/main/core/errors');
+    const seen: string[] = [];
+    core.registry.addGuard((method, ctx) => {
+      seen.push(`${ctx.transport}:${method}`);
+      if (method === 'app.echo') throw new AppError('SESSION_LOCKED', 'Session verrouillée : réinsérez votre carte.', 'locked');
+    });
+    expect(await core.registry.invoke('app.echo', { text: 'x' }, { transport: 'ipc' })).toEqual({
+      ok: false,
+      error: { code: 'SESSION_LOCKED', message: 'Session verrouillée : réinsérez votre carte.', detail: 'locked' },
+    });
+    expect(await core.registry.invoke('app.info', {}, { transport: 'harness' })).toMatchObject({ ok: true });
+    expect(seen).toEqual(['ipc:app.echo', 'harness:app.info']);
+  });
+
   it('reports the sandbox profile as the default when no production configuration exists', async () => {
     const p = await core.registry.call('profile.get', {});
     expect(p).toMatchObject({ active: 'sandbox', reason: 'default-no-production', productionConfigured: false });
