@@ -8,6 +8,8 @@ import { resolveDmpConfig } from './config';
 import { maskingOf, type DocumentEntry } from './ebrim';
 import { SIGNATURE_ENTRY, statusName, type MaskingCode } from './protocol';
 import type { DmpPatientStatus } from './td0';
+import { valueSet } from '../terminology';
+import { documentView, groupVersions, newVersionCda, replacementsOf } from './views';
 
 /** What the user should do after a TD0.2, in French. */
 export function adviceFor(s: Pick<DmpPatientStatus, 'dmp' | 'authorization'>): string {
@@ -52,6 +54,15 @@ export function toDmpDocument(e: DocumentEntry): DmpDocument {
 }
 
 const MAX_CDA_BYTES = 50 * 1024 * 1024;
+
+/** Name of the structure (organization certificate) the user works for, from the active profile. */
+function structureNameOf(core: Core): string {
+  const state = core.profiles.state(core.sandbox.isRunning());
+  const src = (state.active === 'production' ? core.profiles.getProduction() : core.sandbox.status()) as Record<string, unknown> | undefined;
+  const pki = src?.['pki'] as { org?: { name?: string } } | undefined;
+  const dmp = src?.['dmp'] as { adapterPki?: { name?: string } } | undefined;
+  return pki?.org?.name ?? dmp?.adapterPki?.name ?? 'Structure de soins';
+}
 
 export function registerDmpHandlers(core: Core): void {
   const session = (): { client: DmpClient; insOid: string; actor: string } => {
@@ -180,6 +191,78 @@ export function registerDmpHandlers(core: Core): void {
           break;
       }
       return { document: toDmpDocument(e) };
+    });
+  });
+
+  // --- Read models of the DMP record screen (additive) ------------------------------------------------------
+
+  core.registry.register('dmp.typeCodes', async () => {
+    const seen = new Set<string>();
+    const types = valueSet('J07_TYPE')
+      .concepts.filter((c) => !seen.has(`${c.codeSystem}|${c.code}`) && seen.add(`${c.codeSystem}|${c.code}`))
+      .map((c) => ({ code: c.code, scheme: c.codeSystem, label: c.displayName || c.code }))
+      .sort((a, b) => a.label.localeCompare(b.label, 'fr'));
+    return { types };
+  });
+
+  core.registry.register('dmp.list', async (input) => {
+    const { client, insOid, actor } = session();
+    const p: Patient = { ins: input.ins, insOid: input.insOid ?? insOid };
+    const wanted = input.statuses?.length ? input.statuses : (['approved'] as const);
+    return audited('dmp.search', p.ins, actor, { filters: { ...input, ins: undefined }, grouped: true }, async () => {
+      // Old versions are always fetched (deprecated) so that they can be shown under their current document.
+      const r = await client.find(p, {
+        statuses: [...new Set([...wanted, 'deprecated' as const])],
+        typeCodes: input.typeCodes,
+        classCodes: input.classCodes,
+        modalities: input.modalities,
+        regions: input.regions,
+        accessionNumbers: input.accessionNumbers,
+        creationFrom: input.creationFrom,
+        creationTo: input.creationTo,
+        serviceStartFrom: input.serviceStartFrom,
+        serviceStartTo: input.serviceStartTo,
+      });
+      const docs = r.entries.map(toDmpDocument).filter((d) => !d.isSignature);
+      const groups = groupVersions(docs, await replacementsOf(client, p, docs));
+      return { groups: groups.filter((g) => (wanted as readonly string[]).includes(String(g.current.status))) };
+    });
+  });
+
+  core.registry.register('dmp.view', async (input) => {
+    const { client, insOid, actor } = session();
+    const p: Patient = { ins: input.ins, insOid: input.insOid ?? insOid };
+    return audited('dmp.view', p.ins, actor, { uniqueId: input.uniqueId }, async () => {
+      const { entry, data } = await client.getDocument(p, input.uniqueId);
+      return documentView(toDmpDocument(entry), data);
+    });
+  });
+
+  core.registry.register('dmp.newVersion', async (input) => {
+    const cfg = resolveDmpConfig(core);
+    const client = new DmpClient(cfg.client);
+    const p: Patient = { ins: input.ins, insOid: input.insOid ?? cfg.insOid };
+    const v = cfg.client.vihf;
+    return audited('dmp.publish', p.ins, cfg.actor, { replace: input.uniqueId, newVersion: true }, async () => {
+      const { entry, data } = await client.getDocument(p, input.uniqueId);
+      const built = newVersionCda(data, Buffer.from(input.pdfBase64, 'base64'), {
+        nameId: v.nameId,
+        name: v.subjectName,
+        professionCode: v.roles[0]?.code ?? '10',
+        ...(v.roles[1]?.code ? { specialtyCode: v.roles[1].code } : {}),
+        structureId: v.structureId,
+        structureName: structureNameOf(core),
+      }, input.title ? { title: input.title } : {});
+      const current = maskingOf(entry);
+      const m = input.masking ?? { maskPs: current.includes('MASQUE_PS'), invisiblePatient: current.includes('INVISIBLE_PATIENT'), invisibleLegalReps: current.includes('INVISIBLE_REPRESENTANTS_LEGAUX') };
+      const masking: MaskingCode[] = [
+        ...(m.maskPs ? (['MASQUE_PS'] as const) : []),
+        ...(m.invisiblePatient ? (['INVISIBLE_PATIENT'] as const) : []),
+        ...(m.invisibleLegalReps ? (['INVISIBLE_REPRESENTANTS_LEGAUX'] as const) : []),
+      ];
+      if (built.ins !== p.ins) throw new AppError('DMP_REQUEST_INVALID', 'Ce document ne concerne pas le patient en cours : pas de nouvelle version.', `${built.ins} ≠ ${p.ins}`);
+      const r = await client.publish(built.bytes, { masking, replaceUniqueId: input.uniqueId });
+      return { uniqueId: r.uniqueId, ins: r.ins, replacedUniqueId: input.uniqueId, versionNumber: built.versionNumber, outcome: r.outcome };
     });
   });
 }

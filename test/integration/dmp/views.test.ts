@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCore } from '../../../src/main/handlers';
+import type { Core } from '../../../src/main/core/app-core';
+import { sandboxDir } from '../../../src/main/store/paths';
+import { HAS_SHARED } from '../../support/shared';
+import { tempDir } from '../../support/tmp';
+import { makeCda, PS_ID, SCHEMAS, startHarness, type Harness } from './support';
+
+/** A small but real PDF (one page, one line of text). */
+export function tinyPdf(text: string): Buffer {
+  const content = `BT /F1 18 Tf 72 720 Td (${text.replace(/[()\\]/g, '')}) Tj ET`;
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objs.forEach((o, i) => {
+    offsets.push(Buffer.byteLength(out, 'latin1'));
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(out, 'latin1');
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+/** The DMP record screen's read models (list grouped by versions, view, new version from a PDF) against the test server. */
+describe.skipIf(!HAS_SHARED)('dmp.list / dmp.view / dmp.newVersion / dmp.typeCodes', () => {
+  let h: Harness;
+  let core: Core;
+  let tmp: { dir: string; cleanup: () => void };
+  const ins = '279035121518989';
+  beforeAll(async () => {
+    tmp = tempDir('lps-dmp-views-');
+    h = await startHarness(path.join(tmp.dir, 'server'));
+    const dataDir = path.join(tmp.dir, 'data');
+    const sdir = sandboxDir(dataDir);
+    fs.mkdirSync(sdir, { recursive: true });
+    const o = h.pki.org;
+    fs.writeFileSync(
+      path.join(sdir, 'profile.json'),
+      JSON.stringify({
+        version: 1, running: true, runDir: path.join(sdir, 'run'),
+        services: { dmp: { id: 'dmp', title: 'DMP', running: true, ports: {}, pids: [process.pid] } },
+        dmp: {
+          url: h.server.url, mode: 'INDIRECTE_RENFORCEE', insOid: '1.2.250.1.213.1.4.10', sourceId: '1.2.3', sector: 'SA07',
+          practitioner: { nameId: PS_ID, name: 'Claire DURAND', specialtyCode: 'SM26' }, lps: { id: 'L', name: 'N', version: 'V', homologation: 'H' }, schemaDir: SCHEMAS,
+          adapterPki: { caCert: h.pki.caCert, authCert: o.authCert, authKey: o.authKey, signCert: o.signCert, signKey: o.signKey, structureId: o.structureId, name: o.name },
+        },
+      }),
+    );
+    core = createCore({ dataDir, runtime: 'node' });
+  });
+  afterAll(async () => {
+    await core?.close();
+    await h?.stop();
+    tmp?.cleanup();
+  });
+
+  it('J07 types with French labels', async () => {
+    const { types } = await core.registry.call('dmp.typeCodes', {});
+    expect(types.length).toBeGreaterThan(50);
+    expect(types.find((t) => t.code === '11488-4')?.label).toMatch(/consultation/i);
+    expect(types.map((t) => t.label)).toEqual([...types.map((t) => t.label)].sort((a, b) => a.localeCompare(b, 'fr')));
+  });
+
+  it('publish → mask → the list groups the metadata version; view; new version from a PDF groups the replaced one; delete hides it', async () => {
+    const cda = makeCda({ ins, structureId: h.pki.org.structureId });
+    await core.registry.call('dmp.publish', { cdaBase64: cda.xml.toString('base64') });
+    await core.registry.call('dmp.set', { ins, uniqueId: cda.uniqueId, action: 'mask-ps' });
+
+    let { groups } = await core.registry.call('dmp.list', { ins });
+    let g = groups.find((x) => x.current.uniqueId === cda.uniqueId)!;
+    expect(g.current.masking).toEqual(['MASQUE_PS']);
+    expect(g.current.status).toBe('approved');
+    expect(g.previous.map((p) => [p.kind, p.document.status, p.document.masking])).toEqual([['metadata', 'deprecated', []]]);
+    // The seeded archived document is not in the default list, but with the archived status.
+    expect(groups.some((x) => x.current.status === 'archived')).toBe(false);
+    const withArchived = await core.registry.call('dmp.list', { ins, statuses: ['approved', 'archived'] });
+    expect(withArchived.groups.some((x) => x.current.status === 'archived' && /archivé/.test(x.current.title ?? ''))).toBe(true);
+    // Type filter (TD3.1): only the consultation reports.
+    const typed = await core.registry.call('dmp.list', { ins, typeCodes: ['18748-4'] });
+    expect(typed.groups.length).toBeGreaterThan(0);
+    expect(typed.groups.every((x) => x.current.typeCode?.code === '18748-4')).toBe(true);
+
+    const view = await core.registry.call('dmp.view', { ins, uniqueId: cda.uniqueId });
+    expect(view.kind).toBe('cda');
+    expect(view.header?.patient.ins).toBe(ins);
+    expect(view.pdf?.base64 && Buffer.from(view.pdf.base64, 'base64').subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(view.html).not.toMatch(/<script|on\w+=/i);
+
+    const pdf = tinyPdf('Nouvelle version du compte rendu');
+    const nv = await core.registry.call('dmp.newVersion', { ins, uniqueId: cda.uniqueId, pdfBase64: pdf.toString('base64'), title: 'Compte rendu corrigé' });
+    expect(nv).toMatchObject({ replacedUniqueId: cda.uniqueId, outcome: 'published', versionNumber: 2 });
+    ({ groups } = await core.registry.call('dmp.list', { ins }));
+    expect(groups.some((x) => x.current.uniqueId === cda.uniqueId)).toBe(false);
+    g = groups.find((x) => x.current.uniqueId === nv.uniqueId)!;
+    expect(g.current.title).toBe('Compte rendu corrigé');
+    expect(g.current.masking).toEqual(['MASQUE_PS']); // the masking of the replaced document is kept
+    expect(g.previous.map((p) => [p.kind, p.document.uniqueId])).toEqual([
+      ['replaced', cda.uniqueId],
+      ['replaced', cda.uniqueId],
+    ]);
+    const newView = await core.registry.call('dmp.view', { ins, uniqueId: nv.uniqueId });
+    expect(newView.header).toMatchObject({ title: 'Compte rendu corrigé', versionNumber: 2 });
+    expect(Buffer.from(newView.pdf!.base64!, 'base64').equals(pdf)).toBe(true);
+
+    await core.registry.call('dmp.set', { ins, uniqueId: nv.uniqueId, action: 'delete' });
+    ({ groups } = await core.registry.call('dmp.list', { ins }));
+    expect(groups.some((x) => x.current.uniqueId === nv.uniqueId || x.previous.some((p) => p.document.uniqueId === nv.uniqueId))).toBe(false);
+    const audit = core.db.prepare("SELECT action FROM audit WHERE action IN ('dmp.view', 'dmp.publish')").all() as { action: string }[];
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['dmp.view', 'dmp.publish']));
+  });
+
+  it('a new version of another author’s document is refused with the French message; a non-PDF is refused before any submission', async () => {
+    const { groups } = await core.registry.call('dmp.list', { ins });
+    const theirs = groups.find((x) => x.current.mimeType === 'text/xml' && !x.current.authors.some((a) => a.includes(PS_ID)))!;
+    const r = await core.registry.invoke('dmp.newVersion', { ins, uniqueId: theirs.current.uniqueId, pdfBase64: tinyPdf('x').toString('base64') }, { transport: 'test' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'DMP_NOT_AUTHOR' } });
+    const bad = await core.registry.invoke('dmp.newVersion', { ins, uniqueId: theirs.current.uniqueId, pdfBase64: Buffer.from('not a pdf at all').toString('base64') }, { transport: 'test' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'DMP_PDF_INVALID', message: expect.stringContaining('PDF') } });
+  });
+});
