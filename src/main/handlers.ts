@@ -12,6 +12,7 @@ import { registerInboxHandlers } from './mssante/inbox-handlers';
 import { registerIdentityHandlers } from './identity/handlers';
 import { registerConfigHandlers } from './config/handlers';
 import { registerImagingHandlers } from './imaging/handlers';
+import { registerSharingHandlers } from './sharing/handlers';
 
 export function registerAllHandlers(core: Core): void {
   registerCoreHandlers(core);
@@ -22,6 +23,7 @@ export function registerAllHandlers(core: Core): void {
   registerMssanteHandlers(core);
   registerImagingHandlers(core);
   registerInboxHandlers(core);
+  registerSharingHandlers(core);
 }
 
 /** The core with every capability wired: what Electron, the harness and the CLI start. */

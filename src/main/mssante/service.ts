@@ -146,6 +146,10 @@ export class MssanteService {
     to: string[];
     cc?: string[];
     cdaFiles?: string[];
+    /** CDA documents given in memory (Y mode: never written in clear to disk), after `cdaFiles`. */
+    cdaBytes?: Buffer[];
+    /** Outbox id chosen by the caller, so that a retried send finds its message instead of queuing another. */
+    outboxId?: string;
     subject?: string;
     body?: string;
     ack: { delivery: boolean; read: boolean };
@@ -165,6 +169,7 @@ export class MssanteService {
       }
       return docs.parseCda(bytes);
     });
+    for (const bytes of input.cdaBytes ?? []) cdas.push(docs.parseCda(bytes));
     if (!cdas.length) throw new AppError('MSS_NO_DOCUMENT', 'Joignez au moins un document CDA à envoyer.', 'no cdaFiles');
     const built = await buildDocumentMessage({
       from: account.address,
@@ -181,7 +186,7 @@ export class MssanteService {
       senderName: account.displayName,
       action: input.action,
     });
-    const item = this.outbox.enqueue({ account: account.address, kind: 'document', built, dsn: input.ack.delivery, meta: { documents: built.documents, patient: built.patient ?? null, ack: input.ack, action: input.action ?? null } });
+    const item = this.outbox.enqueue({ ...(input.outboxId ? { id: input.outboxId } : {}), account: account.address, kind: 'document', built, dsn: input.ack.delivery, meta: { documents: built.documents, patient: built.patient ?? null, ack: input.ack, action: input.action ?? null } });
     if (!input.sendNow) return item;
     const [sent] = await this.outbox.flush({ ids: [item.id] });
     return sent ?? this.outbox.get(item.id);

@@ -14,6 +14,7 @@ import { identityMethods } from './identity';
 import { configMethods } from './config';
 import { dmpMethods } from './dmp';
 import { imagingMethods } from './imaging';
+import { shareMethods } from './share';
 import { inboxMethods } from './inbox';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
@@ -29,6 +30,7 @@ export const api = {
   ...configMethods,
   ...dmpMethods,
   ...imagingMethods,
+  ...shareMethods,
   ...inboxMethods,
 } as const;
 
@@ -67,4 +69,5 @@ export * from './identity';
 export * from './config';
 export * from './dmp';
 export * from './imaging';
+export * from './share';
 export * from './inbox';
