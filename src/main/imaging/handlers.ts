@@ -10,23 +10,22 @@ import { DiskCache } from './disk-cache';
 import { imagingSourceFor } from './dmp-source';
 import { buildExams, kosForReport, retrieveKos } from './exams';
 import { parseKos, type KosManifest } from './kos';
+import { SeriesBulkLoader } from './series-bulk';
 import { createImagingStreamHandler, IMAGING_SCHEME, ImagingSessions } from './stream-handler';
 
-/** The Accept the cornerstone WADO-RS loader sends for frames: prefetch warms the cache under the same key. */
-export const LOADER_FRAMES_ACCEPT = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
 /** Size cap of the encrypted image cache (setting `imaging.cacheMaxBytes`). */
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3;
-const PREFETCH_CONCURRENCY = 4;
 
 interface Runtime {
   sessions: ImagingSessions;
+  bulk: SeriesBulkLoader;
   info: Map<string, ImagingSession>;
   handler: (request: Request) => Promise<Response>;
 }
 
 /**
- * The PSC access token when a PSC session is open; else, with the sandbox profile active and running, the
- * sandbox PACS's own token (its proxy also accepts PSC tokens through introspection). Never leaves main.
+ * The PSC access token when a PSC session is open; else (not in Electron) LPS_PSC_ACCESS_TOKEN; else, with the
+ * sandbox profile active and running, the sandbox PACS's own token (its proxy also accepts PSC tokens through introspection). Never leaves main.
  */
 function tokenProvider(core: Core): () => Promise<string | undefined> {
   let sandboxToken: { value: string | undefined; at: number } | undefined;
@@ -37,6 +36,8 @@ function tokenProvider(core: Core): () => Promise<string | undefined> {
     } catch {
       /* PSC not configured or session ended: fall through */
     }
+    // Outside Electron (CLI, harness, benchmark), like `lps imaging fetch`: an explicit token from the environment.
+    if (core.runtime !== 'electron' && process.env.LPS_PSC_ACCESS_TOKEN) return process.env.LPS_PSC_ACCESS_TOKEN;
     if (!sandboxToken || Date.now() - sandboxToken.at > 5000) {
       let value: string | undefined;
       if (core.profiles.state(core.sandbox.isRunning()).active === 'sandbox') {
@@ -51,6 +52,14 @@ function tokenProvider(core: Core): () => Promise<string | undefined> {
 
 const runtimes = new WeakMap<Core, Runtime>();
 
+function handleOf(request: Request): string {
+  try {
+    return new URL(request.url).pathname.split('/')[1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
 function runtimeOf(core: Core): Runtime {
   let rt = runtimes.get(core);
   if (rt) return rt;
@@ -58,10 +67,15 @@ function runtimeOf(core: Core): Runtime {
   const cache = new DiskCache(path.join(core.dataDir, 'cache', 'imaging'), maxBytes, imagingCacheKey(core));
   const client = new DicomwebClient({ getToken: tokenProvider(core), cache });
   const sessions = new ImagingSessions();
-  rt = { sessions, info: new Map(), handler: createImagingStreamHandler({ sessions, client, cache }) };
+  const base = createImagingStreamHandler({ sessions, client, cache });
+  const bulk = new SeriesBulkLoader(client);
+  // Frames of a series being prefetched come from that one retrieval; everything else from the stream handler.
+  const handler = async (request: Request) => (sessions.get(handleOf(request)) ? await bulk.tryServe(request) : undefined) ?? base(request);
+  rt = { sessions, bulk, info: new Map(), handler };
   runtimes.set(core, rt);
   const r = rt;
   core.onClose(() => {
+    r.bulk.stopAll();
     r.sessions.closeAll();
     r.info.clear();
   });
@@ -183,18 +197,13 @@ export function registerImagingHandlers(core: Core): void {
     if (!info || !session) throw new AppError('IMAGING_STREAM_CLOSED', 'Cette visualisation a été fermée.', 'unknown handle');
     const series = info.series.find((s) => s.seriesInstanceUid === seriesInstanceUid && s.reachable);
     if (!series) throw new AppError('IMAGING_STREAM_FORBIDDEN', "Cette série ne fait pas partie de l'examen ouvert.", seriesInstanceUid);
-    const base = `${IMAGING_SCHEME}://wado/${handle}/studies/${series.studyInstanceUid}/series/${series.seriesInstanceUid}`;
-    const queue = [`${base}/metadata`, ...series.instances.map((i) => `${base}/instances/${i.sopInstanceUid}/frames/1`)];
-    const signal = session.abort.signal;
-    const worker = async () => {
-      for (let url = queue.shift(); url && !signal.aborted; url = queue.shift()) {
-        const res = await rt.handler(new Request(url, { headers: { accept: url.endsWith('/metadata') ? 'application/dicom+json' : LOADER_FRAMES_ACCEPT } }));
-        // Reading the body to its end is what stores it in the cache.
-        await res.arrayBuffer().catch(() => undefined);
-      }
-    };
-    void Promise.all(Array.from({ length: PREFETCH_CONCURRENCY }, worker)).catch(() => undefined);
-    return { started: true };
+    const url = session.series.get(`${series.studyInstanceUid}/${series.seriesInstanceUid}`)!;
+    return rt.bulk.start(
+      handle,
+      { seriesUrl: url, studyInstanceUid: series.studyInstanceUid, seriesInstanceUid: series.seriesInstanceUid, kosSopInstanceUid: session.kos.sopInstanceUid },
+      new Set(series.instances.map((i) => i.sopInstanceUid)),
+      session.abort.signal,
+    );
   });
 
   core.registry.register('imaging.close', ({ handle }) => {

@@ -87,7 +87,7 @@ export const imagingMethods = {
     output: ImagingSession,
   },
   'imaging.prefetch': {
-    summary: "Warms main's encrypted disk cache with one series of an open session (in the background).",
+    summary: 'Retrieves one series of an open session in the background in a single WADO-RS request; the viewer\'s frame requests are then served from it.',
     input: z.object({ handle: z.string().min(10), seriesInstanceUid: z.string().min(1) }).strict(),
     output: z.object({ started: z.boolean() }),
   },

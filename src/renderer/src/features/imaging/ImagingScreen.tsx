@@ -174,7 +174,14 @@ export function ImagingScreen() {
         </h1>
         <PatientBanner />
         {error ? <ErrorNotice error={error} /> : null}
-        <Viewer title={opened.title} study={opened.study} series={opened.series} pendingSeries={opened.pending} onClose={close} />
+        <Viewer
+          title={opened.title}
+          study={opened.study}
+          series={opened.series}
+          pendingSeries={opened.pending}
+          {...(opened.session ? { prefetch: (key: string) => lps.invoke('imaging.prefetch', { handle: opened.session!.handle, seriesInstanceUid: key }) } : {})}
+          onClose={close}
+        />
       </section>
     );
   }

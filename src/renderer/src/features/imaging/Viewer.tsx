@@ -41,10 +41,12 @@ export interface ViewerProps {
   series: ViewerSeries[];
   /** Series still being described (metadata in flight). */
   pendingSeries?: number;
+  /** Asks main to retrieve the whole series in one request (DMP/KOS sessions); the frames then come from it. */
+  prefetch?(seriesKey: string): Promise<unknown>;
   onClose(): void;
 }
 
-export function Viewer({ title, study, series, pendingSeries = 0, onClose }: ViewerProps) {
+export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onClose }: ViewerProps) {
   const elementRef = useRef<HTMLDivElement>(null);
   const overlay = {
     index: useRef<HTMLSpanElement>(null),
@@ -156,7 +158,8 @@ export function Viewer({ title, study, series, pendingSeries = 0, onClose }: Vie
         if (!cancelled) setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
         return;
       }
-      // The rest of the series, a few at a time (each goes through main's cache).
+      // The rest of the series: main retrieves it in one request, the frames are asked a few at a time.
+      if (prefetch && ids.length > 1) await prefetch(s.key).catch(() => undefined);
       let next = 1;
       let loaded = 1;
       let failed = 0;
@@ -189,6 +192,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, onClose }: Vie
     return () => {
       cancelled = true;
     };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [current, series]);
 
   // Thumbnails: one image per series (the middle one), drawn once the current series has started.
