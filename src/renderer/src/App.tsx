@@ -6,6 +6,7 @@ import { AuditScreen } from './screens/AuditScreen';
 import { ComingScreen } from './screens/ComingScreen';
 import { ImagingScreen } from './features/imaging';
 import { HomeScreen } from './screens/HomeScreen';
+import { ShareScreen } from './features/share';
 import { PatientsScreen } from './screens/PatientsScreen';
 import { Toasts } from './components/Toasts';
 import { useTasks } from './store/tasks';
@@ -36,7 +37,7 @@ function screenOf(id: ScreenId): ReactNode {
     case 'settings':
       return <SettingsScreen />;
     case 'share':
-      return <ComingScreen title="Partager un document" text="Envoi par messagerie sécurisée et alimentation du DMP en une seule action." />;
+      return <ShareScreen />;
     case 'inbox':
       return <InboxScreen />;
     case 'dmp':
