@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
+import { AppError } from '../../main/core/errors';
+import { mssanteOf } from '../../main/mssante/service';
 import { withCore } from '../context';
 import { ExitCode, makeOutput } from '../output';
 
@@ -40,6 +43,36 @@ export function registerMailCommands(program: Command): void {
           sendNow: !o.queueOnly,
         }),
       );
+      out.result(item, () => `${item.status === 'sent' ? 'Envoyé' : item.status === 'failed' ? 'ÉCHEC' : 'En attente'} : ${item.subject} → ${item.recipients.join(', ')}${item.lastError ? `\n  ${item.lastError}` : ''}`);
+      if (item.status === 'failed') throw new ExitCode(1);
+    });
+
+  mail
+    .command('send-raw')
+    .description('SANDBOX ONLY: send a prepared message file (.eml) as is, to exercise the receiving side (hostile mail, other senders)')
+    .requiredOption('--from <address>', 'sending mailbox of the sandbox profile')
+    .requiredOption('--to <address...>', 'recipients', collect, [])
+    .requiredOption('--eml <file>', 'RFC 5322 message')
+    .option('--json', 'print JSON')
+    .action(async (o: { from: string; to: string[]; eml: string; json?: boolean }, cmd: Command) => {
+      const out = makeOutput(!!o.json);
+      const item = await withCore(cmd, async (core) => {
+        const svc = mssanteOf(core);
+        const account = svc.account(o.from);
+        if (!account.sandbox) throw new AppError('MSS_SANDBOX_ONLY', "L'envoi d'un message préparé n'est possible qu'avec les boîtes du bac à sable.", o.from);
+        let raw: Buffer;
+        try {
+          raw = fs.readFileSync(o.eml);
+        } catch (err) {
+          throw new AppError('MSS_EML_UNREADABLE', `Le fichier ${o.eml} n'a pas pu être lu.`, (err as Error).message);
+        }
+        const head = raw.subarray(0, Math.max(0, raw.indexOf('\r\n\r\n')) || 64 * 1024).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+        const messageId = /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(head)?.[1] ?? `<raw-${Date.now()}@${account.address.split('@')[1]}>`;
+        const subject = /^Subject:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+        const queued = svc.outbox.enqueue({ account: account.address, kind: 'message', built: { raw, messageId, subject, recipients: o.to.map((a) => a.toLowerCase()), headers: {}, documents: [] }, meta: { prepared: o.eml } });
+        const [sent] = await svc.outbox.flush({ ids: [queued.id] });
+        return sent ?? svc.outbox.get(queued.id);
+      });
       out.result(item, () => `${item.status === 'sent' ? 'Envoyé' : item.status === 'failed' ? 'ÉCHEC' : 'En attente'} : ${item.subject} → ${item.recipients.join(', ')}${item.lastError ? `\n  ${item.lastError}` : ''}`);
       if (item.status === 'failed') throw new ExitCode(1);
     });

@@ -18,7 +18,7 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { AppError } from '../core/errors';
 import { parseCda } from './cda-parse';
 import { parseEbrim } from './ebrim-parse';
-import type { DocumentProblem, XdsDocumentEntry, XdsSubmissionSet } from './types';
+import type { DocumentProblem, ParsedCda, XdsDocumentEntry, XdsSubmissionSet } from './types';
 import { XDM_ACTION_SLOT } from './wire-profile';
 
 export interface XdmLimits {
@@ -55,8 +55,12 @@ export interface XdmReadDocument {
   problems: DocumentProblem[];
   mimeType: string;
   title: string;
-  /** Extracted file (inside workDir), when found. */
+  /** Extracted file (inside workDir), when found and not kept in memory. */
   path?: string;
+  /** The document's bytes, when kept in memory (`inMemoryMaxBytes`) instead of written to `path`. */
+  bytes?: Buffer;
+  /** The CDA as parsed by the reader's own check (XML documents up to `maxParseBytes`), to avoid parsing twice. */
+  cda?: ParsedCda;
   entry: XdsDocumentEntry;
 }
 
@@ -65,6 +69,7 @@ export interface XdmReadResult {
   documents: XdmReadDocument[];
   problems: DocumentProblem[];
   subsetPath: string;
+  /** Where extracted documents were written ('' when every document was kept in memory). */
   workDir: string;
   cleanup: () => void;
 }
@@ -168,7 +173,12 @@ async function readToBuffer(zf: ZipFile, e: Entry, max: number): Promise<Buffer>
 const isJunk = (n: string) => n.startsWith('__MACOSX/') || n.split('/').some((s) => s === '.DS_Store' || s.startsWith('._'));
 
 /** Reads an IHE_XDM.zip (path or Buffer). */
-export async function readXdm(input: string | Buffer, opts: { limits?: Partial<XdmLimits>; workDir?: string } = {}): Promise<XdmReadResult> {
+/**
+ * `inMemoryMaxBytes`: documents are kept in memory (`bytes`) instead of written to the work dir while the
+ * running total of their (verified) sizes stays within this budget — for small archives read in bulk, such
+ * as received mails. Default 0: every document goes to disk.
+ */
+export async function readXdm(input: string | Buffer, opts: { limits?: Partial<XdmLimits>; workDir?: string; inMemoryMaxBytes?: number } = {}): Promise<XdmReadResult> {
   const limits = { ...DEFAULT_XDM_LIMITS, ...opts.limits };
   const zf = await openZip(input);
   try {
@@ -192,10 +202,14 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       const detail = err instanceof AppError ? err.detail ?? err.message : (err as Error).message;
       throw refuse('XDM_METADATA_INVALID', "Les métadonnées de l'archive XDM (METADATA.XML) sont invalides ou dangereuses.", detail ?? '');
     }
-    const ownWorkDir = !opts.workDir;
-    const workDir = opts.workDir ? fs.mkdtempSync(path.join(opts.workDir, 'xdm-')) : fs.mkdtempSync(path.join(os.tmpdir(), 'lps-xdm-'));
-    const cleanup = () => fs.rmSync(workDir, { recursive: true, force: true });
-    void ownWorkDir;
+    // The work dir is created on first use: an archive read entirely in memory touches no disk.
+    let workDir = '';
+    const ensureWorkDir = () => (workDir ||= opts.workDir ? fs.mkdtempSync(path.join(opts.workDir, 'xdm-')) : fs.mkdtempSync(path.join(os.tmpdir(), 'lps-xdm-')));
+    const cleanup = () => {
+      if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    };
+    const memoryBudget = opts.inMemoryMaxBytes ?? 0;
+    let inMemory = 0;
     try {
     const ss = meta.submissionSets[0] ?? null;
     if (!ss) problems.push({ code: 'XDM_NO_SUBMISSION_SET', severity: 'error', message: 'METADATA.XML ne contient pas de lot de soumission.' });
@@ -241,22 +255,29 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
         dp.push({ code: 'XDM_DOCUMENT_MISSING', severity: 'error', message: `Le fichier ${uri} annoncé dans METADATA.XML est absent de l'archive.` });
         continue;
       }
-      // Our own file name: never the archive's.
-      const target = path.join(workDir, `doc-${String(n).padStart(4, '0')}${/\.xml$/i.test(u) ? '.xml' : '.bin'}`);
+      // In memory while within the budget (yauzl verifies the declared size while inflating), else to disk
+      // under our own file name: never the archive's.
+      const keep = entry.uncompressedSize <= memoryBudget - inMemory;
+      const target = keep ? '' : path.join(ensureWorkDir(), `doc-${String(n).padStart(4, '0')}${/\.xml$/i.test(u) ? '.xml' : '.bin'}`);
+      const chunks: Buffer[] = [];
       const hash = crypto.createHash('sha1');
       let size = 0;
       try {
         const s = await openStream(zf, entry);
-        await pipeline(
-          s,
-          capped(limits.maxEntryUncompressed, (c) => {
-            hash.update(c);
-            size += c.length;
-          }),
-          fs.createWriteStream(target, { flags: 'wx' }),
-        );
+        const counter = capped(keep ? Math.min(limits.maxEntryUncompressed, memoryBudget - inMemory) : limits.maxEntryUncompressed, (c) => {
+          hash.update(c);
+          size += c.length;
+          if (keep) chunks.push(c);
+        });
+        if (keep) {
+          await pipeline(s, counter, async function* (src) {
+            for await (const _ of src) void _;
+          });
+        } else {
+          await pipeline(s, counter, fs.createWriteStream(target, { flags: 'wx' }));
+        }
       } catch (err) {
-        fs.rmSync(target, { force: true });
+        if (target) fs.rmSync(target, { force: true });
         if (err instanceof AppError) throw err;
         if (/too many bytes|expected \d+|size/i.test((err as Error).message)) {
           throw refuse('XDM_TOO_LARGE', UNSAFE, `${entry.fileName}: inflated size differs from its header (${(err as Error).message})`);
@@ -264,7 +285,14 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
         dp.push({ code: 'XDM_DOCUMENT_UNREADABLE', severity: 'error', message: `Le fichier ${uri} est illisible dans l'archive.`, where: (err as Error).message });
         continue;
       }
-      doc.path = target;
+      let bytes: Buffer | undefined;
+      if (keep) {
+        bytes = Buffer.concat(chunks);
+        inMemory += bytes.length;
+        doc.bytes = bytes;
+      } else {
+        doc.path = target;
+      }
       const digest = hash.digest('hex');
       doc.hashValid = !!de.hash && de.hash.toLowerCase() === digest;
       doc.sizeValid = de.size !== undefined && de.size === size;
@@ -274,7 +302,8 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       else if (!doc.sizeValid) dp.push({ code: 'XDM_SIZE_MISMATCH', severity: 'error', message: `Taille différente de celle annoncée pour ${uri} (${size} au lieu de ${de.size}).` });
       if (/xml/i.test(de.mimeType) && size <= limits.maxParseBytes) {
         try {
-          const parsed = parseCda(fs.readFileSync(target));
+          const parsed = parseCda(bytes ?? fs.readFileSync(target));
+          doc.cda = parsed;
           const ins = parsed.header.patient.ins;
           const local = parsed.header.patient.ids;
           const pid = de.patientId.split('^')[0];

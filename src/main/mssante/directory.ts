@@ -43,71 +43,93 @@ export async function importDirectory(db: Db, file: string): Promise<{ rows: num
   let index: Partial<Record<keyof DirectoryEntry, number>> = {};
   let rows = 0;
   let skipped = 0;
+  // Rows go to a per-connection staging table first; the live index is swapped in ONE transaction at the
+  // end, so a refused file, a bad line or a crash mid-import leaves the previous index intact.
+  db.exec(`DROP TABLE IF EXISTS temp.mss_directory_import;
+    CREATE TEMP TABLE mss_directory_import (address TEXT NOT NULL, kind TEXT, national_id TEXT, family TEXT, given TEXT, profession TEXT, specialty TEXT, organization TEXT, city TEXT, postal_code TEXT)`);
   const insert = db.prepare(
-    `INSERT INTO mss_directory (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code)
+    `INSERT INTO temp.mss_directory_import (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code)
      VALUES (@address, @kind, @nationalId, @family, @given, @profession, @specialty, @organization, @city, @postalCode)`,
   );
   let batch: Record<string, string | null>[] = [];
   const flush = db.transaction((items: Record<string, string | null>[]) => {
     for (const it of items) insert.run(it);
   });
-  db.exec('DELETE FROM mss_directory');
-  db.exec("INSERT INTO mss_directory_fts(mss_directory_fts) VALUES('delete-all')");
-  for await (const rawLine of rl) {
-    const line = rawLine.replace(/^\uFEFF/, '');
-    if (!line.trim()) continue;
-    if (!header) {
-      sep = line.includes('|') ? '|' : line.includes(';') ? ';' : '\t';
-      header = line.split(sep).map(normHeader);
-      index = {};
-      for (const [key, aliases] of Object.entries(DIRECTORY_COLUMNS) as [keyof DirectoryEntry, string[]][]) {
-        const i = header.findIndex((h) => aliases.includes(h));
-        if (i >= 0) index[key] = i;
+  try {
+    for await (const rawLine of rl) {
+      const line = rawLine.replace(/^\uFEFF/, '');
+      if (!line.trim()) continue;
+      if (!header) {
+        sep = line.includes('|') ? '|' : line.includes(';') ? ';' : '\t';
+        header = line.split(sep).map(normHeader);
+        index = {};
+        for (const [key, aliases] of Object.entries(DIRECTORY_COLUMNS) as [keyof DirectoryEntry, string[]][]) {
+          // Aliases in order of preference: "Identification nationale PP" wins over "Identifiant PP".
+          for (const alias of aliases) {
+            const i = header.indexOf(alias);
+            if (i >= 0) {
+              index[key] = i;
+              break;
+            }
+          }
+        }
+        if (index.address === undefined) {
+          throw new AppError('DIRECTORY_FORMAT', "Ce fichier n'est pas une extraction de l'annuaire MSSanté : la colonne d'adresse est absente.", `header: ${header.slice(0, 12).join(' | ')}`);
+        }
+        continue;
       }
-      if (index.address === undefined) {
-        throw new AppError('DIRECTORY_FORMAT', "Ce fichier n'est pas une extraction de l'annuaire MSSanté : la colonne d'adresse est absente.", `header: ${header.slice(0, 12).join(' | ')}`);
+      const cells = line.split(sep);
+      const get = (k: keyof DirectoryEntry) => {
+        const i = index[k];
+        const v = i === undefined ? undefined : cells[i]?.trim().replace(/^"|"$/g, '');
+        return v ? v : null;
+      };
+      const address = get('address');
+      if (!address || !/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(address)) {
+        skipped++;
+        continue;
       }
-      continue;
+      batch.push({
+        address: address.toLowerCase(),
+        kind: get('kind'),
+        nationalId: get('nationalId'),
+        family: get('family'),
+        given: get('given'),
+        profession: get('profession'),
+        specialty: get('specialty'),
+        organization: get('organization'),
+        city: get('city'),
+        postalCode: get('postalCode'),
+      });
+      if (batch.length >= 5000) {
+        flush(batch);
+        rows += batch.length;
+        batch = [];
+      }
     }
-    const cells = line.split(sep);
-    const get = (k: keyof DirectoryEntry) => {
-      const i = index[k];
-      const v = i === undefined ? undefined : cells[i]?.trim().replace(/^"|"$/g, '');
-      return v ? v : null;
-    };
-    const address = get('address');
-    if (!address || !/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(address)) {
-      skipped++;
-      continue;
-    }
-    batch.push({
-      address: address.toLowerCase(),
-      kind: get('kind'),
-      nationalId: get('nationalId'),
-      family: get('family'),
-      given: get('given'),
-      profession: get('profession'),
-      specialty: get('specialty'),
-      organization: get('organization'),
-      city: get('city'),
-      postalCode: get('postalCode'),
-    });
-    if (batch.length >= 5000) {
-      flush(batch);
-      rows += batch.length;
-      batch = [];
-    }
+    if (!header) throw new AppError('DIRECTORY_FORMAT', 'Le fichier est vide.', file);
+    flush(batch);
+    rows += batch.length;
+    db.transaction(() => {
+      db.exec('DELETE FROM mss_directory');
+      db.exec(`INSERT INTO mss_directory (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code)
+               SELECT address, kind, national_id, family, given, profession, specialty, organization, city, postal_code FROM temp.mss_directory_import`);
+      db.exec("INSERT INTO mss_directory_fts(mss_directory_fts) VALUES('rebuild')");
+      db.prepare(
+        `INSERT INTO mss_directory_meta (one, source, imported_at, rows) VALUES (1, ?, ?, ?)
+         ON CONFLICT(one) DO UPDATE SET source = excluded.source, imported_at = excluded.imported_at, rows = excluded.rows`,
+      ).run(file, new Date().toISOString(), rows);
+    })();
+  } finally {
+    rl.close();
+    db.exec('DROP TABLE IF EXISTS temp.mss_directory_import');
   }
-  if (!header) throw new AppError('DIRECTORY_FORMAT', 'Le fichier est vide.', file);
-  flush(batch);
-  rows += batch.length;
-  db.exec("INSERT INTO mss_directory_fts(mss_directory_fts) VALUES('rebuild')");
-  db.prepare(
-    `INSERT INTO mss_directory_meta (one, source, imported_at, rows) VALUES (1, ?, ?, ?)
-     ON CONFLICT(one) DO UPDATE SET source = excluded.source, imported_at = excluded.imported_at, rows = excluded.rows`,
-  ).run(file, new Date().toISOString(), rows);
   return { rows, skipped, tookMs: Math.round(performance.now() - t0) };
 }
+
+/** Matches are counted up to this number (beyond: "more than", refine the search). */
+export const TOTAL_CAP = 1000;
+const collator = new Intl.Collator('fr', { sensitivity: 'base' });
 
 /** FTS5 query term: prefix match on each word, quotes escaped, diacritics folded by the tokenizer. */
 function ftsTerms(column: string | undefined, value: string): string[] {
@@ -137,14 +159,18 @@ export function searchDirectory(
     const match = terms.join(' AND ');
     const extra = q.nationalId ? ' AND d.national_id = @nid' : '';
     const params = { match, nid: q.nationalId ?? null, limit };
-    entries = db.prepare(`SELECT ${cols} FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} ORDER BY rank LIMIT @limit`).all(params) as DirectoryEntry[];
+    // No relevance ORDER BY: ranking every match of a common term ("médecin", "Paris": 10^5 rows) is what
+    // costs; FTS5 stops at LIMIT in index order, and the page is sorted by name below. The total is counted
+    // up to TOTAL_CAP (the UI says "plus de …" and asks to refine).
+    entries = db.prepare(`SELECT ${cols} FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT @limit`).all(params) as DirectoryEntry[];
     total =
       entries.length < limit
         ? entries.length
-        : (db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT 10000)`).get(params) as { n: number }).n;
+        : (db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT ${TOTAL_CAP})`).get(params) as { n: number }).n;
   } else {
     entries = db.prepare(`SELECT ${cols} FROM mss_directory d WHERE d.national_id = ? LIMIT ?`).all(q.nationalId, limit) as DirectoryEntry[];
     total = entries.length;
   }
+  entries.sort((a, b) => collator.compare(`${a.family ?? ''} ${a.given ?? ''} ${a.organization ?? ''}`, `${b.family ?? ''} ${b.given ?? ''} ${b.organization ?? ''}`) || a.address.localeCompare(b.address));
   return { total, entries, tookMs: Math.round((performance.now() - t0) * 100) / 100 };
 }

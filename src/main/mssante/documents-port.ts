@@ -16,6 +16,10 @@ export interface XdmReadDocument {
   mimeType?: string;
   title?: string;
   path?: string;
+  /** Kept in memory instead of `path` (small archives, `inMemoryMaxBytes`). */
+  bytes?: Buffer;
+  /** Already parsed by the reader's check. */
+  cda?: ParsedCda;
 }
 
 export interface XdmReadResult {
@@ -37,7 +41,7 @@ export interface XdmWriteOptions {
 export interface DocumentsPort {
   parseCda(xml: string | Buffer): ParsedCda;
   writeXdm(docs: ParsedCda[], options: XdmWriteOptions): Promise<{ zip?: Buffer; companions: { name: string; pdf: Buffer }[] }>;
-  readXdm(zip: Buffer | string, options?: { limits?: Record<string, number>; workDir?: string }): Promise<XdmReadResult>;
+  readXdm(zip: Buffer | string, options?: { limits?: Record<string, number>; workDir?: string; inMemoryMaxBytes?: number }): Promise<XdmReadResult>;
   xdmSubject(docs: ParsedCda[]): string;
 }
 

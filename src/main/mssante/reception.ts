@@ -192,6 +192,9 @@ export class Reception {
     const docs = this.deps.documents();
     const read = await docs.readXdm(zip, {
       limits: { maxEntries: 200, maxTotalUncompressed: 200 * 1024 * 1024, maxEntryUncompressed: 100 * 1024 * 1024, maxRatio: 200, maxMetadataBytes: 8 * 1024 * 1024 },
+      // A received archive is at most RECEIVE_LIMITS.maxXdmBytes compressed: its documents are read in memory
+      // (no temporary files per message) up to this budget, the rest goes to a private temporary folder.
+      inMemoryMaxBytes: 32 * 1024 * 1024,
     });
     try {
       const fatal = read.problems.filter((x) => x.severity === 'error');
@@ -201,12 +204,12 @@ export class Reception {
       return read.documents.map((d, i) => {
         const out: PreparedDoc = { uniqueId: d.uniqueId, action: d.action ?? null };
         const errs = d.problems.filter((x) => x.severity === 'error');
-        if (errs.length || !d.hashValid || !d.sizeValid || !d.path) {
-          out.problem = { code: '906', detail: `document ${d.uri}: ${errs.map((x) => x.code).join(',') || (!d.path ? 'missing' : 'hash/size mismatch')}` };
+        if (errs.length || !d.hashValid || !d.sizeValid || !(d.path || d.bytes)) {
+          out.problem = { code: '906', detail: `document ${d.uri}: ${errs.map((x) => x.code).join(',') || (!(d.path || d.bytes) ? 'missing' : 'hash/size mismatch')}` };
           return out;
         }
         try {
-          out.cda = docs.parseCda(fs.readFileSync(d.path));
+          out.cda = d.cda ?? docs.parseCda(d.bytes ?? fs.readFileSync(d.path!));
         } catch (err) {
           out.problem = { code: '906', detail: `document ${d.uri}: ${err instanceof AppError ? err.code : 'unreadable'}` };
           return out;

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
 import { DEFAULT_NIL } from '../core/handlers';
+import type { PscClient } from '../identity/psc/psc-client';
+import { pscPasswordLogin } from '../identity/psc/test-login';
 import { identityRuntime } from '../identity/runtime';
 import { PatientRepository } from '../patients/repository';
 import { CredentialProvider, MailAccountConfig, pscTokenSource, type MailTrust, type TokenSource } from './accounts';
@@ -59,7 +61,7 @@ export class MssanteService {
     core.onClose(async () => {
       for (const w of this.watchers.values()) await w.stop();
       this.watchers.clear();
-      await this.sandboxToken?.client?.logout?.({ browser: false }).catch(() => {});
+      await this.sandboxClient?.logout({ browser: false }).catch(() => {});
     });
   }
 
@@ -71,7 +73,7 @@ export class MssanteService {
     this.tokenSource = source;
   }
 
-  private sandboxToken?: { accessToken: string; at: number; client?: { accessToken(): Promise<string>; logout?(opts?: { browser?: boolean }): Promise<void> } };
+  private sandboxClient?: PscClient;
 
   private sandboxPsc(): { issuer: string; clientId: string; practitioner: { login: string; password: string; email?: string } } | undefined {
     if (this.core.profiles.state(false).active !== 'sandbox') return undefined;
@@ -95,10 +97,16 @@ export class MssanteService {
     if (session) return pscTokenSource(session)(account, opts);
     const psc = this.sandboxPsc();
     if (!psc) throw new AppError('MSS_PSC_REQUIRED', 'Connectez-vous avec Pro Santé Connect pour ouvrir cette boîte aux lettres.', `${account.address}: no PSC session`);
-    if (!opts.fresh && this.sandboxToken && Date.now() - this.sandboxToken.at < 30_000) return this.sandboxToken.accessToken;
-    const { pscPasswordLogin } = await import('../identity/psc/test-login');
+    // Sandbox only: a PSC session opened with the test practitioner's login, refreshed like a real one.
+    if (this.sandboxClient) {
+      try {
+        return await pscTokenSource(this.sandboxClient)(account, opts);
+      } catch {
+        this.sandboxClient = undefined; // refresh refused: log in again
+      }
+    }
     const r = await pscPasswordLogin(psc);
-    this.sandboxToken = { accessToken: r.accessToken, at: Date.now(), client: r.client };
+    this.sandboxClient = r.client;
     return r.accessToken;
   }
 
@@ -130,11 +138,13 @@ export class MssanteService {
   /** The sandbox's receiving side knows its test patients: import them into the local registry once. */
   ensureSandboxPatients(): void {
     const pm = this.profileMail();
+    // Profile entries are shared with other sandbox services (the DMP adds its own fields): keep the identity.
+    const FIELDS = ['ins', 'insOid', 'insQualified', 'birthFamily', 'birthGivens', 'firstGiven', 'usedFamily', 'usedGiven', 'gender', 'birthDate', 'birthPlace', 'ipp', 'ippOid'];
     for (const raw of pm.patients ?? []) {
-      const p = raw as { ins?: string; insOid?: string };
+      const p = raw as Record<string, unknown> & { ins?: string; insOid?: string };
       if (p.ins && p.insOid && this.patients.findByIns(p.ins, p.insOid)) continue;
       try {
-        this.patients.upsert(raw as never, 'sandbox');
+        this.patients.upsert(Object.fromEntries(Object.entries(p).filter(([k]) => FIELDS.includes(k))) as never, 'sandbox');
       } catch {
         /* a malformed profile entry is not fatal */
       }

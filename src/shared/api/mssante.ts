@@ -201,6 +201,7 @@ export const mssanteMethods = {
   'mssante.directory.search': {
     summary: 'Multi-criteria search of MSSanté addresses in the local directory index.',
     input: DirectoryQuery,
+    /** `total` counts matches up to 1000 (then: more than 1000, refine the search); entries sorted by name. */
     output: z.object({ total: z.number().int(), entries: z.array(DirectoryEntry), tookMs: z.number() }),
   },
   'mssante.directory.import': {

@@ -95,7 +95,9 @@ export async function startMailWorld(prefix: string, opts: WorldOptions = {}): P
       acc(PSC_USER, 'PER', 'psc', ''),
       acc(APP, 'APP', 'client-cert', 'pw-app', { clientCertificate: { cert: pki.appClientCert, key: pki.appClientKey } }),
     ];
-    const profile = { version: 1, running: false, runDir: path.join(dataDir, 'sandbox', 'run'), services: {}, accounts, mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT], ...opts.profileExtra };
+    // The patient entry as `lps sandbox up` leaves it: the DMP sandbox adds its own fields to the same entry.
+    const patient = { ...SANDBOX_PATIENT, name: 'PAT-TROIS DOMINIQUE', dmp: 'ACTIF', authorization: 'VALIDE', family: 'PAT-TROIS', given: 'DOMINIQUE' };
+    const profile = { version: 1, running: false, runDir: path.join(dataDir, 'sandbox', 'run'), services: {}, accounts, mail: { caFiles: [pki.caCert] }, patients: [patient], ...opts.profileExtra };
     fs.mkdirSync(path.join(dataDir, 'sandbox'), { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify(profile));
     const world: MailWorld = {
