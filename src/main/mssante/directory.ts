@@ -46,10 +46,10 @@ export async function importDirectory(db: Db, file: string): Promise<{ rows: num
   // Rows go to a per-connection staging table first; the live index is swapped in ONE transaction at the
   // end, so a refused file, a bad line or a crash mid-import leaves the previous index intact.
   db.exec(`DROP TABLE IF EXISTS temp.mss_directory_import;
-    CREATE TEMP TABLE mss_directory_import (address TEXT NOT NULL, kind TEXT, national_id TEXT, family TEXT, given TEXT, profession TEXT, specialty TEXT, organization TEXT, city TEXT, postal_code TEXT)`);
+    CREATE TEMP TABLE mss_directory_import (address TEXT NOT NULL, kind TEXT, national_id TEXT, family TEXT, given TEXT, profession TEXT, specialty TEXT, organization TEXT, city TEXT, postal_code TEXT, profession_key TEXT, city_key TEXT)`);
   const insert = db.prepare(
-    `INSERT INTO temp.mss_directory_import (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code)
-     VALUES (@address, @kind, @nationalId, @family, @given, @profession, @specialty, @organization, @city, @postalCode)`,
+    `INSERT INTO temp.mss_directory_import (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code, profession_key, city_key)
+     VALUES (@address, @kind, @nationalId, @family, @given, @profession, @specialty, @organization, @city, @postalCode, @professionKey, @cityKey)`,
   );
   let batch: Record<string, string | null>[] = [];
   const flush = db.transaction((items: Record<string, string | null>[]) => {
@@ -100,6 +100,8 @@ export async function importDirectory(db: Db, file: string): Promise<{ rows: num
         organization: get('organization'),
         city: get('city'),
         postalCode: get('postalCode'),
+        professionKey: foldKey(get('profession')),
+        cityKey: foldKey(get('city')),
       });
       if (batch.length >= 5000) {
         flush(batch);
@@ -112,8 +114,8 @@ export async function importDirectory(db: Db, file: string): Promise<{ rows: num
     rows += batch.length;
     db.transaction(() => {
       db.exec('DELETE FROM mss_directory');
-      db.exec(`INSERT INTO mss_directory (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code)
-               SELECT address, kind, national_id, family, given, profession, specialty, organization, city, postal_code FROM temp.mss_directory_import`);
+      db.exec(`INSERT INTO mss_directory (address, kind, national_id, family, given, profession, specialty, organization, city, postal_code, profession_key, city_key)
+               SELECT address, kind, national_id, family, given, profession, specialty, organization, city, postal_code, profession_key, city_key FROM temp.mss_directory_import`);
       db.exec("INSERT INTO mss_directory_fts(mss_directory_fts) VALUES('rebuild')");
       db.prepare(
         `INSERT INTO mss_directory_meta (one, source, imported_at, rows) VALUES (1, ?, ?, ?)
@@ -125,6 +127,18 @@ export async function importDirectory(db: Db, file: string): Promise<{ rows: num
     db.exec('DROP TABLE IF EXISTS temp.mss_directory_import');
   }
   return { rows, skipped, tookMs: Math.round(performance.now() - t0) };
+}
+
+/** Folded form of a value for the B-tree keys: lower case, no diacritics, words separated by one space. */
+export function foldKey(v: string | null | undefined): string | null {
+  if (!v) return null;
+  const k = v
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+  return k || null;
 }
 
 /** Matches are counted up to this number (beyond: "more than", refine the search). */
@@ -152,21 +166,49 @@ export function searchDirectory(
   if (q.city) terms.push(...ftsTerms('city', q.city));
   const limit = q.limit ?? 50;
   const cols = `d.address, d.kind, d.national_id AS nationalId, d.family, d.given, d.profession, d.specialty, d.organization, d.city, d.postal_code AS postalCode`;
-  let entries: DirectoryEntry[];
-  let total: number;
+  let entries: DirectoryEntry[] = [];
+  let total = 0;
   if (!terms.length && !q.nationalId) return { total: 0, entries: [], tookMs: 0 };
-  if (terms.length) {
-    const match = terms.join(' AND ');
-    const extra = q.nationalId ? ' AND d.national_id = @nid' : '';
-    const params = { match, nid: q.nationalId ?? null, limit };
-    // No relevance ORDER BY: ranking every match of a common term ("médecin", "Paris": 10^5 rows) is what
-    // costs; FTS5 stops at LIMIT in index order, and the page is sorted by name below. The total is counted
-    // up to TOTAL_CAP (the UI says "plus de …" and asks to refine).
-    entries = db.prepare(`SELECT ${cols} FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT @limit`).all(params) as DirectoryEntry[];
-    total =
-      entries.length < limit
-        ? entries.length
-        : (db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT ${TOTAL_CAP})`).get(params) as { n: number }).n;
+  const pk = foldKey(q.profession);
+  const ck = foldKey(q.city);
+  let viaKeys = false;
+  if (!q.text && !q.family && !q.given && !q.nationalId && (pk || ck)) {
+    // Profession and/or city alone: an index range on the folded keys (prefix of the whole value) instead of
+    // intersecting the huge full-text doclists of such common words; full text below if nothing matches.
+    const where = [pk ? `d.profession_key >= @pk AND d.profession_key < @pk || x'ff'` : '', ck ? `d.city_key >= @ck AND d.city_key < @ck || x'ff'` : ''].filter(Boolean).join(' AND ');
+    const params = { pk, ck, limit };
+    entries = db.prepare(`SELECT ${cols} FROM mss_directory d WHERE ${where} LIMIT @limit`).all(params) as DirectoryEntry[];
+    if (entries.length) {
+      viaKeys = true;
+      total = entries.length < limit ? entries.length : (db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM mss_directory d WHERE ${where} LIMIT ${TOTAL_CAP})`).get(params) as { n: number }).n;
+    }
+  }
+  if (viaKeys) {
+    // found through the keys
+  } else if (terms.length) {
+    // With a name (selective), profession/city filter the name's matches through their keys rather than
+    // joining their huge doclists in the full-text query; the all-full-text form is the fallback (word
+    // prefixes inside the value, e.g. "femme" in "sage femme").
+    const nameTerms = [...(q.text ? ftsTerms(undefined, q.text) : []), ...(q.family ? ftsTerms('family', q.family) : []), ...(q.given ? ftsTerms('given', q.given) : [])];
+    const run = (match: string, keyFilter: boolean) => {
+      const extra = [q.nationalId ? 'd.national_id = @nid' : '', keyFilter && pk ? `d.profession_key >= @pk AND d.profession_key < @pk || x'ff'` : '', keyFilter && ck ? `d.city_key >= @ck AND d.city_key < @ck || x'ff'` : '']
+        .filter(Boolean)
+        .map((c) => ` AND ${c}`)
+        .join('');
+      const params = { match, nid: q.nationalId ?? null, pk, ck, limit };
+      // No relevance ORDER BY: ranking every match of a common term is what costs; FTS5 stops at LIMIT in
+      // index order and the page is sorted by name below. The total is counted up to TOTAL_CAP.
+      const found = db.prepare(`SELECT ${cols} FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT @limit`).all(params) as DirectoryEntry[];
+      const n =
+        found.length < limit
+          ? found.length
+          : (db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM mss_directory_fts f JOIN mss_directory d ON d.id = f.rowid WHERE mss_directory_fts MATCH @match${extra} LIMIT ${TOTAL_CAP})`).get(params) as { n: number }).n;
+      return { found, n };
+    };
+    let r = nameTerms.length && (pk || ck) ? run(nameTerms.join(' AND '), true) : undefined;
+    if (!r?.found.length) r = run(terms.join(' AND '), false);
+    entries = r.found;
+    total = r.n;
   } else {
     entries = db.prepare(`SELECT ${cols} FROM mss_directory d WHERE d.national_id = ? LIMIT ?`).all(q.nationalId, limit) as DirectoryEntry[];
     total = entries.length;

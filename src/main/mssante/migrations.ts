@@ -132,4 +132,16 @@ export const mssanteMigrations: Migration[] = [
       CREATE TABLE mss_directory_meta (one INTEGER PRIMARY KEY CHECK (one = 1), source TEXT, imported_at TEXT, rows INTEGER);
     `,
   },
+  {
+    id: 'mssante/004-directory-keys',
+    sql: `
+      -- Folded profession / city (lower case, no accents, single spaces) with B-tree indexes: searches on these
+      -- low-cardinality fields alone ("médecin" + "Paris": 10^5 matches) walk an index range instead of
+      -- intersecting huge full-text doclists. Filled by the next import.
+      ALTER TABLE mss_directory ADD COLUMN profession_key TEXT;
+      ALTER TABLE mss_directory ADD COLUMN city_key TEXT;
+      CREATE INDEX mss_directory_prof_city ON mss_directory(profession_key, city_key);
+      CREATE INDEX mss_directory_city ON mss_directory(city_key);
+    `,
+  },
 ];
