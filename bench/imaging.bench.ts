@@ -8,6 +8,7 @@
  *  - decode cost per frame in Node (CharLS / OpenJPEG wasm) and what full transfer + decode on 2 workers
  *    would take if perfectly overlapped.
  * The generated data is cached in $LPS_BENCH_DIR (default: <tmp>/lps-bench-imaging) so reruns start fast.
+ * Then the viewer itself (bench/imaging-viewer.ts): Chromium, strict page CSP, the real sandbox — see there.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,7 @@ import { pacsDir, prepareSandboxImaging } from '../src/main/imaging/sandbox-seed
 import { createImagingStreamHandler, ImagingSessions } from '../src/main/imaging/stream-handler';
 import { stopPid } from '../src/main/sandbox/processes';
 import { freePort, waitForPort } from '../src/main/sandbox/ports';
+import { viewerBench } from './imaging-viewer';
 
 const TOKEN = 'bench-token';
 const RUNS = 3;
@@ -114,7 +116,6 @@ async function main() {
       );
     }
     console.log('\nTargets (issue 7): first image ≤ 150 ms; uncompressed full load ≤ 1.2× raw; compressed: transfer and decode overlapped.');
-    console.log('Viewer-side figures (Chromium, cornerstone workers, cached scroll fps) need the viewer: not measured here.');
   } finally {
     for (const s of servers) {
       s.closeAllConnections();
@@ -124,7 +125,9 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main()
+  .then(() => (process.env.LPS_BENCH_SKIP_VIEWER ? undefined : viewerBench()))
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -160,7 +160,7 @@ export class DicomwebClient {
    * instances outside that set are skipped; instances already cached are served from the cache, and when
    * every wanted instance is cached no request is made.
    */
-  async *retrieveSeries(t: SeriesTarget, opts: { only?: Set<string>; signal?: AbortSignal } = {}): AsyncGenerator<RetrievedInstance> {
+  async *retrieveSeries(t: SeriesTarget, opts: { only?: Set<string>; signal?: AbortSignal; store?: boolean } = {}): AsyncGenerator<RetrievedInstance> {
     const cache = this.opts.cache;
     if (cache && opts.only) {
       const cached = [...opts.only].map((sop) => [sop, cache.get(this.cacheKey(t, sop))] as const);
@@ -178,9 +178,14 @@ export class DicomwebClient {
       const sop = sopInstanceUidOf(part.body);
       if (!sop) continue;
       if (opts.only && !opts.only.has(sop)) continue;
-      cache?.put(this.cacheKey(t, sop), part.body);
+      if (opts.store !== false) cache?.put(this.cacheKey(t, sop), part.body);
       yield { sopInstanceUid: sop, bytes: part.body, fromCache: false };
     }
+  }
+
+  /** Stores an instance retrieved with `store: false` (callers that defer the disk writes off the hot path). */
+  storeInstance(t: { studyInstanceUid: string; seriesInstanceUid: string }, sopInstanceUid: string, bytes: Buffer): void {
+    this.opts.cache?.put(this.cacheKey(t, sopInstanceUid), bytes);
   }
 
   /** One instance (WADO-RS instance URL), from the cache when present. */

@@ -57,6 +57,19 @@ export function extractFrames(part10: Buffer): InstanceFrames {
   return { transferSyntaxUid: ts, frames: Array.from({ length: count }, (_, i) => value.subarray(i * frameBytes, (i + 1) * frameBytes)) };
 }
 
+/**
+ * A single-part frame answer for the viewer: `Content-Type: application/octet-stream; transfer-syntax=…` and the
+ * frame bytes as the body. The WADO image loader accepts a non-multipart answer (and reads the transfer syntax
+ * from that header), which spares it scanning each frame for the multipart boundary. This is our internal
+ * main→renderer protocol; the PACS side stays standard WADO-RS.
+ */
+export function singlePartFrameResponse(bytes: Buffer, transferSyntaxUid: string, headers: Record<string, string> = {}): Response {
+  return new Response(new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength), {
+    status: 200,
+    headers: { 'content-type': `application/octet-stream; transfer-syntax=${transferSyntaxUid}`, 'content-length': String(bytes.length), ...headers },
+  });
+}
+
 /** A WADO-RS frames response (one part), shaped like Orthanc's so the WADO image loader reads it the same way. */
 export function frameResponse(bytes: Buffer, transferSyntaxUid: string, headers: Record<string, string> = {}): Response {
   const boundary = crypto.randomBytes(16).toString('hex');

@@ -1,5 +1,5 @@
 import type { DicomwebClient, SeriesTarget } from './dicomweb-client';
-import { extractFrames, frameResponse } from './frames';
+import { extractFrames, singlePartFrameResponse } from './frames';
 
 /**
  * Series-level prefetch for the viewer: one WADO-RS series retrieval (a single streamed multipart answer)
@@ -58,7 +58,10 @@ const FRAME_PATH = /^\/([A-Za-z0-9_-]{10,64})\/studies\/([0-9.]+)\/series\/([0-9
 export class SeriesBulkLoader {
   private readonly bulks = new Map<string, SeriesBulk>();
 
-  constructor(private readonly client: DicomwebClient) {}
+  constructor(
+    private readonly client: DicomwebClient,
+    private readonly storeSeries = false,
+  ) {}
 
   /** Starts (or keeps) the retrieval of one series for a session; other series of the session are stopped. */
   start(handle: string, target: SeriesTarget, only: Set<string>, sessionSignal: AbortSignal): { started: boolean } {
@@ -72,9 +75,13 @@ export class SeriesBulkLoader {
     this.bulks.set(key, bulk);
     const signal = AbortSignal.any([sessionSignal, bulk.abort.signal]);
     sessionSignal.addEventListener('abort', () => this.drop(key, bulk), { once: true });
+    // Disk-cache writes (encryption + file per instance) are deferred until the series has streamed in.
+    const toStore: { sop: string; bytes: Buffer }[] = [];
+    const t0 = performance.now();
     void (async () => {
       try {
-        for await (const inst of this.client.retrieveSeries(target, { only, signal })) {
+        for await (const inst of this.client.retrieveSeries(target, { only, signal, store: false })) {
+          if (!inst.fromCache && this.storeSeries) toStore.push({ sop: inst.sopInstanceUid, bytes: inst.bytes });
           let frames;
           try {
             frames = extractFrames(inst.bytes);
@@ -87,7 +94,18 @@ export class SeriesBulkLoader {
       } catch {
         /* cancelled or failed: waiting requests fall back to the per-frame path */
       } finally {
+        if (process.env.LPS_IMAGING_DEBUG) console.error(`[imaging] series ${target.seriesInstanceUid.slice(-6)}: ${bulk.received} instances in ${(performance.now() - t0).toFixed(0)} ms`);
         bulk.finish();
+        for (const item of toStore) {
+          if (signal.aborted) break;
+          await new Promise((r) => setImmediate(r));
+          try {
+            this.client.storeInstance(target, item.sop, item.bytes);
+          } catch {
+            /* the cache is best effort */
+          }
+        }
+        toStore.length = 0;
         // Frames nobody asked for are dropped a little later (the viewer may still be asking).
         setTimeout(() => this.drop(key, bulk), 60_000).unref?.();
       }
@@ -110,7 +128,7 @@ export class SeriesBulkLoader {
     const bulk = this.bulks.get(`${handle}/${study}/${series}`);
     if (!bulk) return undefined;
     const a = await bulk.take(`${sop}/${frame}`);
-    return a ? frameResponse(a.bytes, a.ts, { 'x-lps-cache': 'series' }) : undefined;
+    return a ? singlePartFrameResponse(a.bytes, a.ts, { 'x-lps-cache': 'series' }) : undefined;
   }
 
   stopAll(): void {

@@ -55,6 +55,8 @@ export function ImagingScreen() {
   const [opening, setOpening] = useState<string>();
   const [opened, setOpened] = useState<Opened>();
   const filesRef = useRef<HTMLInputElement>(null);
+  /** Resolved when the viewer shows its first image: the other series are described after it (no contention). */
+  const firstShown = useRef<() => void>(undefined);
   const folderRef = useRef<HTMLInputElement>(null);
   const request = useImagingRequest((s) => s.pending);
   const consume = useImagingRequest((s) => s.consume);
@@ -111,7 +113,9 @@ export function ImagingScreen() {
       const first = await loadSessionSeries(session, 0);
       series.push(first.series);
       const merged = { ...first.study, ...study };
+      const shown = new Promise<void>((resolve) => (firstShown.current = resolve));
       setOpened({ title, session, study: merged, series: [...series], pending: session.series.length - 1 });
+      if (session.series.length > 1) await Promise.race([shown, new Promise((r) => setTimeout(r, 3000))]);
       for (let i = 1; i < session.series.length; i++) {
         const next = await loadSessionSeries(session, i);
         series.push(next.series);
@@ -180,6 +184,7 @@ export function ImagingScreen() {
           series={opened.series}
           pendingSeries={opened.pending}
           {...(opened.session ? { prefetch: (key: string) => lps.invoke('imaging.prefetch', { handle: opened.session!.handle, seriesInstanceUid: key }) } : {})}
+          onFirstImage={() => firstShown.current?.()}
           onClose={close}
         />
       </section>

@@ -43,10 +43,12 @@ export interface ViewerProps {
   pendingSeries?: number;
   /** Asks main to retrieve the whole series in one request (DMP/KOS sessions); the frames then come from it. */
   prefetch?(seriesKey: string): Promise<unknown>;
+  /** Called once an image of the current series is on screen. */
+  onFirstImage?(): void;
   onClose(): void;
 }
 
-export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onClose }: ViewerProps) {
+export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFirstImage, onClose }: ViewerProps) {
   const elementRef = useRef<HTMLDivElement>(null);
   const overlay = {
     index: useRef<HTMLSpanElement>(null),
@@ -154,6 +156,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onCl
         defaultVoi.current = { windowWidth: first(image.windowWidth) || vp.voi.windowWidth, windowCenter: first(image.windowCenter) || vp.voi.windowCenter };
         el.dataset.firstImageMs = String(Math.round(performance.now() - started));
         setReady(true);
+        onFirstImage?.();
       } catch (err) {
         if (!cancelled) setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
         return;

@@ -56,8 +56,10 @@ class DecodePool {
   decode(data: { imageFrame: ImageFrame; transferSyntax: string; pixelData: Uint8Array; options?: DecodeRequest['options'] }): Promise<ImageFrame> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.next++;
-    // A compact copy of the frame bytes, transferred (not cloned) to the worker.
-    const bytes = data.pixelData.byteOffset === 0 && data.pixelData.byteLength === data.pixelData.buffer.byteLength ? data.pixelData.slice() : data.pixelData.slice();
+    // The frame bytes are transferred (not cloned) to the worker: as they are when they fill their buffer
+    // (single-part answers), else a compact copy (a part of a multipart answer).
+    const whole = data.pixelData.byteOffset === 0 && data.pixelData.byteLength === data.pixelData.buffer.byteLength;
+    const bytes = whole ? data.pixelData : data.pixelData.slice();
     const { pixelData: _pd, ...imageFrame } = data.imageFrame;
     const msg: DecodeRequest = { id, transferSyntax: data.transferSyntax, imageFrame: imageFrame as ImageFrame, pixelData: bytes.buffer as ArrayBuffer, options: data.options && { preScale: data.options.preScale } };
     return new Promise<ImageFrame>((resolve, reject) => {
