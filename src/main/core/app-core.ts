@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { AuditTrail } from '../audit/audit-trail';
 import { SandboxManager } from '../sandbox/manager';
@@ -75,7 +74,7 @@ export function createCoreBase(opts: CoreOptions): Core {
     events,
     registry: new HandlerRegistry(),
     sandbox: new SandboxManager({ dataDir: opts.dataDir, services: opts.sandboxServices }),
-    blobs: new SecureBlobStore(path.join(opts.dataDir, 'blobs'), loadDataKey(opts.dataDir, opts.keyProtector ?? fileKeyProtector)),
+    blobs: new SecureBlobStore(db, loadDataKey(opts.dataDir, opts.keyProtector ?? fileKeyProtector)),
     versions: { node: process.versions.node, ...opts.versions },
     streams,
     registerStream(scheme, handler) {

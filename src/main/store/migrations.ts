@@ -1,7 +1,8 @@
 import { sharingMigrations } from '../sharing/share-jobs';
+import { blobMigrations } from './secure-blobs';
 import { mssanteMigrations } from '../mssante/migrations';
-import { dmpMigrations } from '../dmp/migrations';
 import { patientsMigrations } from '../patients/migrations';
+import { dmpMigrations } from '../dmp/migrations';
 /**
  * Versioned migrations. Each capability owns its list (ids are `<domain>/<NNN>-<name>`) and adds it to
  * `ALL_MIGRATIONS` below; a migration runs once, in this order, inside a transaction, and is recorded in
@@ -58,4 +59,4 @@ export const foundationMigrations: Migration[] = [
   },
 ];
 
-export const ALL_MIGRATIONS: Migration[] = [...foundationMigrations, ...sharingMigrations, ...patientsMigrations, ...mssanteMigrations, ...dmpMigrations];
+export const ALL_MIGRATIONS: Migration[] = [...foundationMigrations, ...blobMigrations, ...sharingMigrations, ...patientsMigrations, ...mssanteMigrations, ...dmpMigrations];

@@ -1,23 +1,50 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { AppError } from '../core/errors';
+import type { Db } from './database';
+import type { Migration } from './migrations';
 
-const MAGIC = Buffer.from('LPSB1');
 const IV_LEN = 12;
-const TAG_LEN = 16;
+const FORMAT = 1;
+
+export const blobMigrations: Migration[] = [
+  {
+    id: 'foundation/003-blobs',
+    sql: `
+      CREATE TABLE blobs (
+        id TEXT PRIMARY KEY,
+        format INTEGER NOT NULL,
+        iv BLOB NOT NULL,
+        tag BLOB NOT NULL,
+        data BLOB NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+];
 
 /**
- * Document bodies at rest (received documents, outbox copies, generated CDA/PDF): AES-256-GCM, one file
- * per blob, written atomically (temp + fsync + rename) so a crash never leaves half a document. The
- * blob id is bound to the ciphertext (GCM additional data): a file renamed or swapped is detected.
+ * Document bodies at rest (received documents, outbox copies, generated CDA/PDF, secrets): AES-256-GCM,
+ * stored in the app database. A `put` made inside a caller's transaction commits with it — the body, the
+ * journal row that references it and the audit row land together or not at all, with one fsync. The blob
+ * id is bound to the ciphertext (GCM additional data): a row swapped under another id is detected.
  */
 export class SecureBlobStore {
+  private readonly insert;
+  private readonly select;
+  private readonly exists;
+  private readonly remove;
+
   constructor(
-    private readonly dir: string,
+    db: Db,
     private readonly key: Buffer,
   ) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (key.length !== 32) throw new Error('the blob key must be 256 bits');
+    this.insert = db.prepare(
+      'INSERT OR REPLACE INTO blobs (id, format, iv, tag, data, created_at) VALUES (@id, @format, @iv, @tag, @data, @created_at)',
+    );
+    this.select = db.prepare('SELECT format, iv, tag, data FROM blobs WHERE id = ?');
+    this.exists = db.prepare('SELECT 1 FROM blobs WHERE id = ?');
+    this.remove = db.prepare('DELETE FROM blobs WHERE id = ?');
   }
 
   put(data: Buffer | Uint8Array | string, id: string = crypto.randomUUID()): string {
@@ -26,37 +53,20 @@ export class SecureBlobStore {
     const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(Buffer.from(id, 'utf8'));
     const body = Buffer.concat([cipher.update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data), cipher.final()]);
-    const file = this.file(id);
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeSync(fd, Buffer.concat([MAGIC, iv, cipher.getAuthTag(), body]));
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    this.insert.run({ id, format: FORMAT, iv, tag: cipher.getAuthTag(), data: body, created_at: new Date().toISOString() });
     return id;
   }
 
   get(id: string): Buffer {
     assertId(id);
-    let raw: Buffer;
-    try {
-      raw = fs.readFileSync(this.file(id));
-    } catch (err) {
-      throw new AppError('BLOB_NOT_FOUND', 'Le document demandé est introuvable dans le stockage local.', `blob ${id}: ${(err as Error).message}`);
-    }
-    if (raw.length < MAGIC.length + IV_LEN + TAG_LEN || !raw.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new AppError('BLOB_CORRUPT', 'Un document du stockage local est endommagé.', `blob ${id}: bad header`);
-    }
-    const iv = raw.subarray(MAGIC.length, MAGIC.length + IV_LEN);
-    const tag = raw.subarray(MAGIC.length + IV_LEN, MAGIC.length + IV_LEN + TAG_LEN);
-    const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, iv);
+    const row = this.select.get(id) as { format: number; iv: Buffer; tag: Buffer; data: Buffer } | undefined;
+    if (!row) throw new AppError('BLOB_NOT_FOUND', 'Le document demandé est introuvable dans le stockage local.', `blob ${id}`);
+    if (row.format !== FORMAT) throw new AppError('BLOB_CORRUPT', 'Un document du stockage local est endommagé.', `blob ${id}: format ${row.format}`);
+    const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, row.iv);
     decipher.setAAD(Buffer.from(id, 'utf8'));
-    decipher.setAuthTag(tag);
+    decipher.setAuthTag(row.tag);
     try {
-      return Buffer.concat([decipher.update(raw.subarray(MAGIC.length + IV_LEN + TAG_LEN)), decipher.final()]);
+      return Buffer.concat([decipher.update(row.data), decipher.final()]);
     } catch {
       throw new AppError('BLOB_CORRUPT', 'Un document du stockage local est endommagé ou a été modifié.', `blob ${id}: authentication failed`);
     }
@@ -64,19 +74,15 @@ export class SecureBlobStore {
 
   has(id: string): boolean {
     assertId(id);
-    return fs.existsSync(this.file(id));
+    return this.exists.get(id) !== undefined;
   }
 
   delete(id: string): void {
     assertId(id);
-    fs.rmSync(this.file(id), { force: true });
-  }
-
-  private file(id: string): string {
-    return path.join(this.dir, `${id}.blob`);
+    this.remove.run(id);
   }
 }
 
 function assertId(id: string): void {
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id.startsWith('.')) throw new Error(`invalid blob id: ${id.slice(0, 40)}`);
+  if (!/^[A-Za-z0-9._:-]{1,160}$/.test(id)) throw new AppError('BLOB_ID_INVALID', 'Identifiant de document local invalide.', `invalid blob id: ${id.slice(0, 40)}`);
 }

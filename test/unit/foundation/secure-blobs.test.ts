@@ -1,45 +1,64 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/main/store/database';
 import { fileKeyProtector, loadDataKey, type KeyProtector } from '../../../src/main/store/key-protector';
 import { SecureBlobStore } from '../../../src/main/store/secure-blobs';
 import { tempDir } from '../../support/tmp';
 
 describe('secure blob store', () => {
   const t = tempDir();
-  afterEach(() => undefined);
+  const file = path.join(t.dir, 'lps.sqlite');
+  const db = openDatabase(file);
   const key = loadDataKey(t.dir, fileKeyProtector);
-  const store = new SecureBlobStore(path.join(t.dir, 'blobs'), key);
-  const secret = 'Compte rendu : patient DUPONT, diagnostic confidentiel';
+  const store = new SecureBlobStore(db, key);
+  const secret = 'Compte rendu : patient DUPONT-SECRETNAME, diagnostic confidentiel';
+  afterAll(() => {
+    db.close();
+    t.cleanup();
+  });
 
   it('never writes the body in clear and reads it back', () => {
     const id = store.put(secret);
-    const raw = fs.readFileSync(path.join(t.dir, 'blobs', `${id}.blob`));
-    expect(raw.includes(Buffer.from('DUPONT'))).toBe(false);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const f of [file, `${file}-wal`]) {
+      if (fs.existsSync(f)) expect(fs.readFileSync(f).includes(Buffer.from('SECRETNAME'))).toBe(false);
+    }
     expect(store.get(id).toString('utf8')).toBe(secret);
-    expect(fs.statSync(path.join(t.dir, 'blobs', `${id}.blob`)).mode & 0o077).toBe(0);
   });
 
   it('keeps the same data key across restarts', () => {
     const id = store.put('x');
-    const again = new SecureBlobStore(path.join(t.dir, 'blobs'), loadDataKey(t.dir, fileKeyProtector));
+    const again = new SecureBlobStore(db, loadDataKey(t.dir, fileKeyProtector));
     expect(again.get(id).toString()).toBe('x');
   });
 
-  it('detects a modified or swapped file', () => {
-    const a = store.put('premier document');
-    const b = store.put('second document');
-    const fa = path.join(t.dir, 'blobs', `${a}.blob`);
-    const bytes = fs.readFileSync(fa);
-    bytes[bytes.length - 1]! ^= 1;
-    fs.writeFileSync(fa, bytes);
+  it('commits with the caller’s transaction, or not at all', () => {
+    expect(() =>
+      db.transaction(() => {
+        store.put('orphan', 'tx-rolled-back');
+        throw new Error('crash before the journal row');
+      })(),
+    ).toThrow();
+    expect(store.has('tx-rolled-back')).toBe(false);
+    db.transaction(() => store.put('kept', 'tx-committed'))();
+    expect(store.get('tx-committed').toString()).toBe('kept');
+  });
+
+  it('detects a modified or swapped ciphertext', () => {
+    const a = store.put('premier document', 'doc-a');
+    store.put('second document', 'doc-b');
+    const row = db.prepare('SELECT data FROM blobs WHERE id = ?').get(a) as { data: Buffer };
+    const tampered = Buffer.from(row.data);
+    tampered[0]! ^= 1;
+    db.prepare('UPDATE blobs SET data = ? WHERE id = ?').run(tampered, a);
     expect(() => store.get(a)).toThrow(expect.objectContaining({ code: 'BLOB_CORRUPT' }));
-    fs.copyFileSync(path.join(t.dir, 'blobs', `${b}.blob`), fa);
+    db.prepare("UPDATE blobs SET iv = (SELECT iv FROM blobs WHERE id = 'doc-b'), tag = (SELECT tag FROM blobs WHERE id = 'doc-b'), data = (SELECT data FROM blobs WHERE id = 'doc-b') WHERE id = ?").run(a);
     expect(() => store.get(a)).toThrow(expect.objectContaining({ code: 'BLOB_CORRUPT' }));
   });
 
-  it('refuses ids that would escape its folder, and says when a blob is missing', () => {
-    expect(() => store.put('x', '../evil')).toThrow(/invalid blob id/);
+  it('refuses malformed ids, and says when a blob is missing', () => {
+    expect(() => store.put('x', '../evil')).toThrow(expect.objectContaining({ code: 'BLOB_ID_INVALID' }));
     expect(() => store.get('nope')).toThrow(expect.objectContaining({ code: 'BLOB_NOT_FOUND' }));
   });
 
