@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DmpDocument, DmpStatusResult } from '../../shared/api/dmp';
@@ -6,7 +7,7 @@ import { AppError } from '../core/errors';
 import { DmpClient, type Patient } from './client';
 import { resolveDmpConfig } from './config';
 import { maskingOf, type DocumentEntry } from './ebrim';
-import { SIGNATURE_ENTRY, statusName, type MaskingCode } from './protocol';
+import { SIGNATURE_ENTRY, STATUS, statusName, type MaskingCode } from './protocol';
 import type { DmpPatientStatus } from './td0';
 import { valueSet } from '../terminology';
 import { documentView, groupVersions, newVersionCda, replacementsOf } from './views';
@@ -233,8 +234,17 @@ export function registerDmpHandlers(core: Core): void {
     const { client, insOid, actor } = session();
     const p: Patient = { ins: input.ins, insOid: input.insOid ?? insOid };
     return audited('dmp.view', p.ins, actor, { uniqueId: input.uniqueId }, async () => {
-      const { entry, data } = await client.getDocument(p, input.uniqueId);
-      return documentView(toDmpDocument(entry), data);
+      // The current entry, or (an old, replaced document) its newest deprecated one: both can be read.
+      const r = await client.getDocuments(p, { uniqueIds: [input.uniqueId] });
+      const rank = (e: DocumentEntry): number => (e.status === STATUS.approved ? 3 : e.status === STATUS.archived ? 2 : e.status === STATUS.deprecated ? 1 : 0);
+      const entry = [...r.entries].sort((a, b) => rank(b) - rank(a) || Number(b.version ?? 0) - Number(a.version ?? 0))[0];
+      if (!entry || rank(entry) === 0) throw new AppError('DMP_DOCUMENT_UNKNOWN', "Ce document n'est plus dans le DMP (supprimé) ou ne vous est pas accessible.", `uniqueId ${input.uniqueId}`);
+      const got = await client.retrieve(p, [{ uniqueId: input.uniqueId, repositoryUniqueId: entry.repositoryUniqueId ?? '' }]);
+      const doc = got.documents.find((d) => d.uniqueId === input.uniqueId);
+      if (!doc) throw new AppError('DMP_DOCUMENT_UNKNOWN', "Le DMP n'a pas renvoyé ce document.", got.missing.map((m) => `${m.uniqueId}: ${m.code} ${m.message}`).join('; ') || input.uniqueId);
+      const sha1 = crypto.createHash('sha1').update(doc.data).digest('hex');
+      if (entry.hash && entry.hash.toLowerCase() !== sha1) throw new AppError('DMP_BAD_RESPONSE', 'Le document reçu du DMP ne correspond pas à son empreinte : il n’est pas affiché.', `hash of ${input.uniqueId} differs from its metadata`);
+      return documentView(toDmpDocument(entry), doc.data);
     });
   });
 

@@ -5,6 +5,7 @@ import { InboxScreen } from './features/inbox/InboxScreen';
 import { AuditScreen } from './screens/AuditScreen';
 import { ComingScreen } from './screens/ComingScreen';
 import { ImagingScreen } from './features/imaging';
+import { DmpScreen } from './features/dmp';
 import { HomeScreen } from './screens/HomeScreen';
 import { ShareScreen } from './features/share';
 import { PatientsScreen } from './screens/PatientsScreen';
@@ -41,7 +42,7 @@ function screenOf(id: ScreenId): ReactNode {
     case 'inbox':
       return <InboxScreen />;
     case 'dmp':
-      return <ComingScreen title="Dossier DMP" text="Consultation et gestion des documents du dossier médical partagé." />;
+      return <DmpScreen />;
     case 'imaging':
       return <ImagingScreen />;
   }

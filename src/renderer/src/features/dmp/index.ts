@@ -1,0 +1,2 @@
+export { DmpScreen } from './DmpScreen';
+export { useDmp } from './store';
