@@ -190,6 +190,29 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
     expect(await page.locator('.viewer-series-item').count()).toBeGreaterThan(1);
     expect((await canvasStats()).levels).toBeGreaterThan(10);
     await screenshot('viewer-mr-from-report');
+  });
+
+  it('opens local DICOM files (decoded in the browser) and a local KOS file (resolved by main)', async () => {
+    const samples = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+    await page.getByRole('button', { name: '← Retour aux examens' }).click();
+    await page.getByTestId('imaging-files').setInputFiles(['CT_small.dcm', 'MR_small_RLE.dcm', 'JPEG2000.dcm'].map((f) => path.join(samples, f)).filter((f) => fs.existsSync(f)));
+    await page.getByRole('heading', { name: /Fichiers locaux/ }).waitFor();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-first-image-ms'), null, { timeout: 30_000 });
+    expect((await canvasStats()).levels).toBeGreaterThan(10);
+    expect(await page.locator('.viewer-series-item').count()).toBeGreaterThanOrEqual(2);
+    for (const item of await page.locator('.viewer-series-item').all()) {
+      await item.click();
+      await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-first-image-ms'), null, { timeout: 30_000 });
+      expect((await canvasStats()).levels).toBeGreaterThan(10);
+    }
+    await screenshot('viewer-local-files');
+    // A KOS on a CD: main parses it and streams its images from the PACS it names.
+    const kosFile = (manager.status() as unknown as { pacs: { studies: { key: string; kosFile: string }[] } }).pacs.studies.find((x) => x.key === 'mr-brain')!.kosFile;
+    await page.getByRole('button', { name: '← Retour aux examens' }).click();
+    await page.getByTestId('imaging-files').setInputFiles(kosFile);
+    await page.getByRole('heading', { name: /KOS local/ }).waitFor();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-first-image-ms'), null, { timeout: 30_000 });
+    expect((await canvasStats()).levels).toBeGreaterThan(10);
     expect(problems).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImagingSession } from '../../shared/api/imaging';
+import { APP_ORIGIN } from '../../shared/security';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
 import { identityRuntime } from '../identity/runtime';
@@ -52,6 +53,21 @@ function tokenProvider(core: Core): () => Promise<string | undefined> {
 
 const runtimes = new WeakMap<Core, Runtime>();
 
+/**
+ * In Electron the renderer (app://lps, or the dev server) reads `lps-imaging://` cross-origin (the loader uses XHR):
+ * the answer names that origin. Same-origin in the browser harness, where no Origin header is sent.
+ */
+function withCors(request: Request, res: Response): Response {
+  const origin = request.headers.get('origin');
+  const dev = process.env.ELECTRON_RENDERER_URL ? new URL(process.env.ELECTRON_RENDERER_URL).origin : undefined;
+  if (!origin || (origin !== APP_ORIGIN && origin !== dev)) return res;
+  const headers = new Headers(res.headers);
+  headers.set('access-control-allow-origin', origin);
+  headers.set('access-control-expose-headers', 'content-type, x-lps-cache');
+  headers.append('vary', 'origin');
+  return new Response(res.body, { status: res.status, headers });
+}
+
 function handleOf(request: Request): string {
   try {
     return new URL(request.url).pathname.split('/')[1] ?? '';
@@ -70,7 +86,7 @@ function runtimeOf(core: Core): Runtime {
   const base = createImagingStreamHandler({ sessions, client, cache });
   const bulk = new SeriesBulkLoader(client);
   // Frames of a series being prefetched come from that one retrieval; everything else from the stream handler.
-  const handler = async (request: Request) => (sessions.get(handleOf(request)) ? await bulk.tryServe(request) : undefined) ?? base(request);
+  const handler = async (request: Request) => withCors(request, (sessions.get(handleOf(request)) ? await bulk.tryServe(request) : undefined) ?? (await base(request)));
   rt = { sessions, bulk, info: new Map(), handler };
   runtimes.set(core, rt);
   const r = rt;

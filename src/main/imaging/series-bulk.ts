@@ -8,6 +8,8 @@ import { extractFrames, singlePartFrameResponse } from './frames';
  * path and main's disk cache). A frame asked before it has arrived waits for it while the series streams.
  */
 
+const TAKE_TIMEOUT_MS = 10_000;
+
 interface Arrived {
   bytes: Buffer;
   ts: string;
@@ -37,7 +39,21 @@ class SeriesBulk {
       return Promise.resolve(a);
     }
     if (this.done) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.waiters.set(key, [...(this.waiters.get(key) ?? []), resolve]));
+    // Never wait forever (a frame already handed to an aborted request, a stalled stream): after a while the
+    // request takes the normal per-frame path.
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(key)?.filter((fn) => fn !== done) ?? [];
+        if (list.length) this.waiters.set(key, list);
+        else this.waiters.delete(key);
+        resolve(undefined);
+      }, TAKE_TIMEOUT_MS);
+      const done = (a: Arrived | undefined) => {
+        clearTimeout(timer);
+        resolve(a);
+      };
+      this.waiters.set(key, [...(this.waiters.get(key) ?? []), done]);
+    });
   }
 
   finish(): void {
