@@ -16,7 +16,9 @@ const TOOLS: { id: ToolName; label: string; key: string }[] = [
   { id: 'Length', label: 'Distance', key: 'L' },
   { id: 'Angle', label: 'Angle', key: 'A' },
 ];
-const PRELOAD_CONCURRENCY = 6;
+// Requests in flight for the rest of a series: enough to keep the pipe full while main hands out the frames of
+// its series retrieval (6 left main waiting; Chromium queues what exceeds its per-host connection limit).
+const PRELOAD_CONCURRENCY = 12;
 
 type CsImage = { imageId: string; windowWidth: number | number[]; windowCenter: number | number[]; color: boolean };
 type CsViewport = {
@@ -118,7 +120,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFi
   // Load the current series: first image as soon as it decodes, then the rest in the background.
   useEffect(() => {
     const el = elementRef.current!;
-    const s = series[current];
+    const s = active;
     setError(undefined);
     setReady(false);
     if (!s) return;
@@ -195,8 +197,9 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFi
     return () => {
       cancelled = true;
     };
+    // Keyed on the series object itself: the list grows while the other series are described, this one stays.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [current, series]);
+  }, [current, active]);
 
   // Thumbnails: one image per series (the middle one), drawn once the current series has started.
   useEffect(() => {
