@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ApiError } from '../../../../shared/api/types';
-import { ErrorNotice } from '../../components/ErrorNotice';
-import { Loading } from '../../components/States';
+import type { ApiError } from '../../../shared/api/types';
+import { ErrorNotice } from './ErrorNotice';
+import { Loading } from './States';
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 
 /** Pages drawn at most (a longer PDF: download it). */
@@ -12,7 +12,7 @@ const MAX_PAGES = 30;
  * disables plugins), no script of the PDF ever runs (`isEvalSupported: false`, no scripting, no annotation
  * layer: links are not clickable), parsing in a worker of the app's own origin.
  */
-export function PdfPages({ bytes, title }: { bytes: Uint8Array; title: string }) {
+export function PdfPages({ bytes, title, testId = 'pdf-pages' }: { bytes: Uint8Array; title: string; testId?: string }) {
   const host = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<{ done: number; total?: number; error?: ApiError }>({ done: 0 });
 
@@ -44,7 +44,7 @@ export function PdfPages({ bytes, title }: { bytes: Uint8Array; title: string })
           canvas.width = Math.floor(viewport.width);
           canvas.height = Math.floor(viewport.height);
           canvas.style.width = `${Math.floor(viewport.width / ratio)}px`;
-          canvas.className = 'inbox-pdf-page';
+          canvas.className = 'pdf-page';
           canvas.setAttribute('role', 'img');
           canvas.setAttribute('aria-label', `${title} — page ${n} sur ${doc.numPages}`);
           el.appendChild(canvas);
@@ -62,12 +62,12 @@ export function PdfPages({ bytes, title }: { bytes: Uint8Array; title: string })
   }, [bytes, title]);
 
   return (
-    <div className="inbox-pdf-view">
+    <div className="pdf-view">
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {!state.error && (state.total === undefined || state.done < state.total) ? (
         <Loading label={state.total ? `Affichage du PDF : page ${state.done + 1} sur ${state.total}…` : 'Ouverture du PDF…'} progress={state.total ? state.done / state.total : undefined} />
       ) : null}
-      <div ref={host} className="inbox-pdf-pages" data-testid="inbox-pdf" data-pages={state.total !== undefined && state.done === state.total ? state.done : undefined} />
+      <div ref={host} className="pdf-pages" data-testid={testId} data-pages={state.total !== undefined && state.done === state.total ? state.done : undefined} />
     </div>
   );
 }

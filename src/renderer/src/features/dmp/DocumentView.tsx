@@ -1,8 +1,11 @@
-import { useEffect, useMemo, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type ChangeEvent, type KeyboardEvent } from 'react';
 import type { DmpDocumentView } from '../../../../shared/api';
 import type { ApiError } from '../../../../shared/api/types';
 import { lps, toApiError } from '../../api';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { NarrativeFrame } from '../../components/NarrativeFrame';
+import { PdfPages } from '../../components/PdfPages';
+import { usePdf } from '../../components/usePdf';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Empty, Loading } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -11,37 +14,10 @@ import { useToasts } from '../../store/toasts';
 import { useImagingRequest } from '../imaging';
 import { VisibilityBadges } from './DocumentList';
 import { ACTIONS, authorName, formatSize, frDateTime, frIso, KOS_TYPE, maskingCodes, type DocAction } from './labels';
-import narrativeCss from './narrative.css?url';
 import { useDmp } from './store';
 
 type View = 'narrative' | 'pdf';
 
-/**
- * The safe narrative HTML in a sandboxed frame (no scripts, forms, popups or navigation). Same origin only so that
- * its stylesheet loads (the CSP forbids inline styles); without `allow-scripts` nothing can use that origin.
- */
-function NarrativeFrame({ html, title }: { html: string; title: string }) {
-  const srcDoc = useMemo(() => {
-    const css = new URL(narrativeCss, document.baseURI).href;
-    return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><link rel="stylesheet" href="${css.replace(/"/g, '%22')}"></head><body>${html}</body></html>`;
-  }, [html]);
-  return <iframe className="dmp-frame" sandbox="allow-same-origin" referrerPolicy="no-referrer" title={title} srcDoc={srcDoc} data-testid="dmp-narrative" />;
-}
-
-/** A blob: URL of the PDF bytes (revoked when the document changes). */
-function usePdfUrl(b64: string | null | undefined): string | undefined {
-  const [url, setUrl] = useState<string>();
-  useEffect(() => {
-    if (!b64) return setUrl(undefined);
-    const bin = atob(b64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const u = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
-    setUrl(u);
-    return () => URL.revokeObjectURL(u);
-  }, [b64]);
-  return url;
-}
 
 function readBase64(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -96,7 +72,7 @@ export function DocumentView({ uniqueId }: { uniqueId: string }) {
   };
   useEffect(load, [uniqueId, ins]);
   useEffect(() => back.current?.focus(), [uniqueId]);
-  const pdfUrl = usePdfUrl(data?.pdf?.base64);
+  const { bytes: pdfBytes, url: pdfUrl } = usePdf(data?.pdf?.base64);
 
   const runAction = async (a: DocAction) => {
     setConfirm(undefined);
@@ -263,7 +239,7 @@ export function DocumentView({ uniqueId }: { uniqueId: string }) {
               </Empty>
             ) : null}
             {data.kind === 'other' && !data.pdf ? <Empty title={`Ce document (${d.mimeType}) ne peut pas être affiché ici.`} /> : null}
-            {data.kind === 'cda' && view === 'narrative' ? <NarrativeFrame html={data.html} title={`Contenu du document ${h?.title ?? ''}`} /> : null}
+            {data.kind === 'cda' && view === 'narrative' ? <NarrativeFrame html={data.html} title={`Contenu du document ${h?.title ?? ''}`} className="dmp-frame" testId="dmp-narrative" /> : null}
             {(view === 'pdf' || data.kind === 'other') && data.pdf ? (
               <div className="dmp-pdf">
                 <p className="row">
@@ -278,8 +254,8 @@ export function DocumentView({ uniqueId }: { uniqueId: string }) {
                 </p>
                 {data.pdf.tooLarge ? (
                   <p className="notice notice-warning">Ce PDF est trop volumineux pour être affiché ici ({formatSize(data.pdf.size)}).</p>
-                ) : pdfUrl ? (
-                  <iframe className="dmp-frame dmp-pdf-frame" src={pdfUrl} title={`PDF ${data.pdf.name}`} data-testid="dmp-pdf" />
+                ) : pdfBytes ? (
+                  <PdfPages bytes={pdfBytes} title={data.pdf.name} testId="dmp-pdf" />
                 ) : (
                   <Loading label="Préparation du PDF…" />
                 )}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { InboxDocumentView } from '../../../../shared/api';
 import type { ApiError } from '../../../../shared/api/types';
 import { lps, toApiError } from '../../api';
@@ -7,44 +7,13 @@ import { Empty, Loading } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDate, formatDateTime } from '../../format';
 import { DOC_STATUS, formatSize, genderLabel } from './labels';
-import narrativeCss from './narrative.css?url';
-import { PdfPages } from './PdfPages';
+import { NarrativeFrame } from '../../components/NarrativeFrame';
+import { PdfPages } from '../../components/PdfPages';
+import { usePdf } from '../../components/usePdf';
 import { ReadMdnAction } from './ReceivedTab';
 import { useInbox } from './store';
 
 type View = 'narrative' | 'pdf' | 'versions';
-
-/**
- * The safe narrative HTML inside a sandboxed frame: no scripts, forms, popups, plugins or navigation. It keeps
- * the app's origin only so that its stylesheet (a file: the CSP forbids inline styles) loads like any other
- * asset of the app — without `allow-scripts` nothing in the frame can use that origin.
- */
-function NarrativeFrame({ html, title }: { html: string; title: string }) {
-  const srcDoc = useMemo(() => {
-    const css = new URL(narrativeCss, document.baseURI).href;
-    return `<!doctype html><html lang="fr"><head><meta charset="utf-8"><link rel="stylesheet" href="${css.replace(/"/g, '%22')}"></head><body>${html}</body></html>`;
-  }, [html]);
-  return <iframe className="inbox-frame" sandbox="allow-same-origin" referrerPolicy="no-referrer" title={title} srcDoc={srcDoc} data-testid="inbox-narrative" />;
-}
-
-/** The PDF bytes, and a blob: URL of them for the download link. */
-function usePdf(pdf: InboxDocumentView['pdf']): { bytes?: Uint8Array; url?: string } {
-  const bytes = useMemo(() => {
-    if (!pdf?.base64) return undefined;
-    const bin = atob(pdf.base64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }, [pdf]);
-  const [url, setUrl] = useState<string>();
-  useEffect(() => {
-    if (!bytes) return setUrl(undefined);
-    const u = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
-    setUrl(u);
-    return () => URL.revokeObjectURL(u);
-  }, [bytes]);
-  return { bytes, url };
-}
 
 export function DocumentView({ id }: { id: number }) {
   const { openDocument, messages } = useInbox();
@@ -60,7 +29,7 @@ export function DocumentView({ id }: { id: number }) {
   };
   useEffect(load, [id]);
   useEffect(() => back.current?.focus(), [id]);
-  const { bytes: pdfBytes, url: pdfUrl } = usePdf(data?.pdf ?? null);
+  const { bytes: pdfBytes, url: pdfUrl } = usePdf(data?.pdf?.base64);
   const message = data ? messages?.find((m) => m.account === data.account && m.messageId === data.messageId) : undefined;
 
   // A level-1 CDA whose body is a PDF has no narrative to show: the PDF is the document.
@@ -157,7 +126,7 @@ export function DocumentView({ id }: { id: number }) {
             ))}
           </div>
           <div id="doc-panel" role="tabpanel" aria-labelledby={`doc-tab-${view}`}>
-            {view === 'narrative' ? <NarrativeFrame html={data.html} title={`Contenu du document ${data.header.title}`} /> : null}
+            {view === 'narrative' ? <NarrativeFrame html={data.html} title={`Contenu du document ${data.header.title}`} className="inbox-frame" testId="inbox-narrative" /> : null}
             {view === 'pdf' ? (
               data.pdf ? (
                 <div className="inbox-pdf">
@@ -174,7 +143,7 @@ export function DocumentView({ id }: { id: number }) {
                   {data.pdf.tooLarge ? (
                     <p className="notice notice-warning">Ce PDF est trop volumineux pour être affiché ici ({formatSize(data.pdf.size)}).</p>
                   ) : pdfBytes ? (
-                    <PdfPages bytes={pdfBytes} title={data.pdf.name} />
+                    <PdfPages bytes={pdfBytes} title={data.pdf.name} testId="inbox-pdf" />
                   ) : (
                     <Loading label="Préparation du PDF…" />
                   )}
