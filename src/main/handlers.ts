@@ -21,8 +21,10 @@ export function registerAllHandlers(core: Core): void {
   registerDmpHandlers(core);
   registerPatientsHandlers(core);
   registerMssanteHandlers(core);
-  registerImagingHandlers(core);
   registerInboxHandlers(core);
+  registerIdentityHandlers(core);
+  registerConfigHandlers(core);
+  registerImagingHandlers(core);
   registerSharingHandlers(core);
 }
 
@@ -30,7 +32,5 @@ export function registerAllHandlers(core: Core): void {
 export function createCore(opts: CoreOptions): Core {
   const core = createCoreBase(opts);
   registerAllHandlers(core);
-  registerIdentityHandlers(core);
-  registerConfigHandlers(core);
   return core;
 }

@@ -1,8 +1,8 @@
 import type { SandboxService } from './service';
-import { dmpSandboxService } from '../dmp/sandbox-service';
 import { identitySandboxService } from '../identity/sandbox-service';
 import { mailSandboxService } from '../mssante/sandbox-service';
 import { pacsSandboxService } from '../imaging/sandbox-service';
+import { dmpSandboxService } from '../dmp/sandbox-service';
 
 /**
  * The sandbox services, in start order (a service may read the profile sections written by the ones

@@ -13,9 +13,9 @@ import { mssanteMethods } from './mssante';
 import { identityMethods } from './identity';
 import { configMethods } from './config';
 import { dmpMethods } from './dmp';
+import { inboxMethods } from './inbox';
 import { imagingMethods } from './imaging';
 import { shareMethods } from './share';
-import { inboxMethods } from './inbox';
 import type { ApiResult } from './types';
 import type { EventName, EventPayload } from './events';
 
@@ -29,9 +29,9 @@ export const api = {
   ...identityMethods,
   ...configMethods,
   ...dmpMethods,
+  ...inboxMethods,
   ...imagingMethods,
   ...shareMethods,
-  ...inboxMethods,
 } as const;
 
 export type Api = typeof api;
@@ -50,11 +50,14 @@ export function isMethod(name: unknown): name is Method {
 export interface LpsBridge {
   invoke(method: string, input: unknown): Promise<ApiResult<unknown>>;
   on(event: string, listener: (payload: unknown) => void): () => void;
+  /** The URL under which a streaming scheme's `path` is loaded (custom protocol in Electron, HTTP in the harness). */
+  streamUrl(scheme: string, path: string): string;
 }
 
 export interface LpsApi {
   invoke<M extends Method>(method: M, input: Input<M>): Promise<Output<M>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  streamUrl(scheme: 'lps-imaging', path: string): string;
 }
 
 export * from './types';
@@ -68,6 +71,6 @@ export * from './mssante';
 export * from './identity';
 export * from './config';
 export * from './dmp';
+export * from './inbox';
 export * from './imaging';
 export * from './share';
-export * from './inbox';
