@@ -3,7 +3,6 @@ import { lps } from './api';
 import { ErrorNotice } from './components/ErrorNotice';
 import { InboxScreen } from './features/inbox/InboxScreen';
 import { AuditScreen } from './screens/AuditScreen';
-import { ComingScreen } from './screens/ComingScreen';
 import { ImagingScreen } from './features/imaging';
 import { DmpScreen } from './features/dmp';
 import { ShareScreen } from './features/share';
