@@ -186,8 +186,11 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
   it('opens the MR exam from its CR-IMG report (accession number link)', async () => {
     await page.getByRole('button', { name: '← Retour aux examens' }).click();
     await page.getByRole('row', { name: /IRM cérébrale/ }).getByRole('button', { name: /CR d'imagerie médicale/ }).click();
+    // The MR viewer, not the CT one still fading out: its heading, then its first image.
+    await page.getByRole('heading', { name: /IRM cérébrale/ }).waitFor();
     await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-first-image-ms'), null, { timeout: 30_000 });
-    expect(await page.locator('.viewer-series-item').count()).toBeGreaterThan(1);
+    // The series browser fills in as the KOS series are resolved.
+    await expect.poll(() => page.locator('.viewer-series-item').count(), { timeout: 15_000 }).toBeGreaterThan(1);
     expect((await canvasStats()).levels).toBeGreaterThan(10);
     await screenshot('viewer-mr-from-report');
   });
