@@ -4,8 +4,7 @@ import type { ApiError } from '../../../../shared/api/types';
 import { lps, toApiError } from '../../api';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { NarrativeFrame } from '../../components/NarrativeFrame';
-import { PdfPages } from '../../components/PdfPages';
-import { usePdf } from '../../components/usePdf';
+import { PdfPanel } from '../../components/PdfPanel';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Empty, Loading } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -72,7 +71,6 @@ export function DocumentView({ uniqueId }: { uniqueId: string }) {
   };
   useEffect(load, [uniqueId, ins]);
   useEffect(() => back.current?.focus(), [uniqueId]);
-  const { bytes: pdfBytes, url: pdfUrl } = usePdf(data?.pdf?.base64);
 
   const runAction = async (a: DocAction) => {
     setConfirm(undefined);
@@ -241,25 +239,7 @@ export function DocumentView({ uniqueId }: { uniqueId: string }) {
             {data.kind === 'other' && !data.pdf ? <Empty title={`Ce document (${d.mimeType}) ne peut pas être affiché ici.`} /> : null}
             {data.kind === 'cda' && view === 'narrative' ? <NarrativeFrame html={data.html} title={`Contenu du document ${h?.title ?? ''}`} className="dmp-frame" testId="dmp-narrative" /> : null}
             {(view === 'pdf' || data.kind === 'other') && data.pdf ? (
-              <div className="dmp-pdf">
-                <p className="row">
-                  <span>
-                    {data.pdf.name} — {formatSize(data.pdf.size)}
-                  </span>
-                  {pdfUrl ? (
-                    <a className="button button-secondary" href={pdfUrl} download={data.pdf.name}>
-                      Télécharger le PDF
-                    </a>
-                  ) : null}
-                </p>
-                {data.pdf.tooLarge ? (
-                  <p className="notice notice-warning">Ce PDF est trop volumineux pour être affiché ici ({formatSize(data.pdf.size)}).</p>
-                ) : pdfBytes ? (
-                  <PdfPages bytes={pdfBytes} title={data.pdf.name} testId="dmp-pdf" />
-                ) : (
-                  <Loading label="Préparation du PDF…" />
-                )}
-              </div>
+              <PdfPanel pdf={data.pdf} className="dmp-pdf" testId="dmp-pdf" />
             ) : null}
           </div>
         </>

@@ -106,12 +106,7 @@ export function dayTo(iso: string): string {
   return `${iso.replace(/-/g, '')}235959`;
 }
 
-export function formatSize(n: number | undefined): string {
-  if (n === undefined) return '—';
-  if (n < 1024) return `${n} o`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} Ko`;
-  return `${(n / 1024 / 1024).toFixed(1).replace('.', ',')} Mo`;
-}
+export { formatSize } from '../../format';
 
 /** The heading line of the DMP status panel, per TD0.2 state. */
 export function statusHeadline(s: DmpStatusResult): { title: string; tone: 'success' | 'warning' | 'error' | 'info' } {

@@ -6,10 +6,9 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { Empty, Loading } from '../../components/States';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatDate, formatDateTime } from '../../format';
-import { DOC_STATUS, formatSize, genderLabel } from './labels';
+import { DOC_STATUS, genderLabel } from './labels';
 import { NarrativeFrame } from '../../components/NarrativeFrame';
-import { PdfPages } from '../../components/PdfPages';
-import { usePdf } from '../../components/usePdf';
+import { PdfPanel } from '../../components/PdfPanel';
 import { ReadMdnAction } from './ReceivedTab';
 import { useInbox } from './store';
 
@@ -29,7 +28,6 @@ export function DocumentView({ id }: { id: number }) {
   };
   useEffect(load, [id]);
   useEffect(() => back.current?.focus(), [id]);
-  const { bytes: pdfBytes, url: pdfUrl } = usePdf(data?.pdf?.base64);
   const message = data ? messages?.find((m) => m.account === data.account && m.messageId === data.messageId) : undefined;
 
   // A level-1 CDA whose body is a PDF has no narrative to show: the PDF is the document.
@@ -129,25 +127,12 @@ export function DocumentView({ id }: { id: number }) {
             {view === 'narrative' ? <NarrativeFrame html={data.html} title={`Contenu du document ${data.header.title}`} className="inbox-frame" testId="inbox-narrative" /> : null}
             {view === 'pdf' ? (
               data.pdf ? (
-                <div className="inbox-pdf">
-                  <p className="row">
-                    <span>
-                      {data.pdf.name} — {formatSize(data.pdf.size)} {data.pdf.source === 'embedded' ? '(document PDF transmis dans le CDA)' : '(version PDF jointe au message)'}
-                    </span>
-                    {pdfUrl ? (
-                      <a className="button button-secondary" href={pdfUrl} download={data.pdf.name}>
-                        Télécharger le PDF
-                      </a>
-                    ) : null}
-                  </p>
-                  {data.pdf.tooLarge ? (
-                    <p className="notice notice-warning">Ce PDF est trop volumineux pour être affiché ici ({formatSize(data.pdf.size)}).</p>
-                  ) : pdfBytes ? (
-                    <PdfPages bytes={pdfBytes} title={data.pdf.name} testId="inbox-pdf" />
-                  ) : (
-                    <Loading label="Préparation du PDF…" />
-                  )}
-                </div>
+                <PdfPanel
+                  pdf={data.pdf}
+                  note={data.pdf.source === 'embedded' ? '(document PDF transmis dans le CDA)' : '(version PDF jointe au message)'}
+                  className="inbox-pdf"
+                  testId="inbox-pdf"
+                />
               ) : (
                 <Empty title="Aucun PDF n’accompagne ce document." />
               )

@@ -72,9 +72,4 @@ export function genderLabel(g: string | null | undefined): string {
   return g ? (GENDER[g] ?? g) : '—';
 }
 
-/** Sizes in French units. */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} o`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toLocaleString('fr-FR', { maximumFractionDigits: 0 })} Ko`;
-  return `${(bytes / 1024 / 1024).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`;
-}
+export { formatSize } from '../../format';
