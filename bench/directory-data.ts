@@ -4,6 +4,7 @@
  * Shared by the directory benchmark and tests.
  */
 import fs from 'node:fs';
+import { ANS_EXTRACTION_HEADER } from '../src/main/mssante/directory';
 
 const SYL = ['ma', 'ri', 'lo', 'ber', 'du', 'pont', 'mar', 'tin', 'le', 'roy', 'fa', 'vre', 'gar', 'nier', 'bou', 'chet', 'mo', 'rel', 'lam', 'bert', 'gi', 'rard', 'fon', 'taine', 'che', 'val', 'ier', 'ro', 'ux', 'bla', 'nc'];
 const GIVEN = ['Jean', 'Marie', 'Pierre', 'Claire', 'Sophie', 'Nicolas', 'Julie', 'Thomas', 'Camille', 'Lucas', 'Emma', 'Hugo', 'Léa', 'Louis', 'Chloé', 'Hélène', 'François', 'Amélie', 'Jérôme', 'Anaïs', 'Benoît', 'Cécile', 'Élodie', 'Grégoire', 'Inès', 'Loïc', 'Noémie', 'Raphaël', 'Zoé', 'Mathéo'];
@@ -30,20 +31,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export const DIRECTORY_HEADER = [
-  'Type de BAL',
-  'Adresse BAL',
-  "Type d'identifiant PP",
-  'Identifiant PP',
-  'Identification nationale PP',
-  "Nom d'exercice",
-  "Prénom d'exercice",
-  'Libellé profession',
-  'Libellé savoir-faire',
-  'Raison sociale site',
-  'Code postal',
-  'Libellé commune',
-].join('|');
+export const DIRECTORY_HEADER = ANS_EXTRACTION_HEADER;
 
 export interface SyntheticRow {
   address: string;

@@ -4,7 +4,6 @@
  * measured in the same run on the same messages: a raw imapflow FETCH of every message source over the
  * same kind of session. Figure: sync time / raw FETCH time (target ≤ 1.5×), and peak RSS of each phase.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,7 @@ import { newMessageId } from '../src/main/mssante/message-build';
 import { ensureLocalMailPki } from '../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../src/main/mssante/sandbox-service';
 import { freePort } from '../src/main/sandbox/ports';
-import { stopPid } from '../src/main/sandbox/processes';
+import { spawnDetached, stopPid } from '../src/main/sandbox/processes';
 
 const N = Number(process.env.LPS_BENCH_MAILS ?? 1000);
 const TARGET = 1.5;
@@ -59,11 +58,9 @@ async function main(): Promise<void> {
         { address: APP, password: 'pw-app', requireClientCert: true },
       ],
       spawn: (name, cmd, args, o) => {
-        const out = fs.openSync(path.join(tmp, `${name}.out`), 'a');
-        const c = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: o?.env ?? process.env });
-        c.unref();
-        pids.push(c.pid!);
-        return c.pid!;
+        const pid = spawnDetached({ command: cmd, args, logFile: path.join(tmp, `${name}.out`), env: o?.env });
+        pids.push(pid);
+        return pid;
       },
     });
     spool = servers.spoolDir;

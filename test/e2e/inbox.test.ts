@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -8,7 +7,7 @@ import { startMailServers, type RunningMailServers } from '../../src/main/mssant
 import { ensureLocalMailPki } from '../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../src/main/mssante/sandbox-service';
 import { freePort } from '../../src/main/sandbox/ports';
-import { stopPid } from '../../src/main/sandbox/processes';
+import { spawnDetached, stopPid } from '../../src/main/sandbox/processes';
 import { HAS_CHROMIUM, SCREENSHOTS_DIR } from '../support/browser';
 import { openApp, type AppUnderTest } from '../support/harness';
 import { HAS_SHARED, sharedPath } from '../support/shared';
@@ -90,11 +89,9 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
         { address: HOSPITAL, password: 'pw-app', requireClientCert: true },
       ],
       spawn: (name, cmd, args, opts) => {
-        const out = fs.openSync(path.join(tmp.dir, `${name}.out`), 'a');
-        const c = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: opts?.env ?? process.env });
-        c.unref();
-        pids.push(c.pid!);
-        return c.pid!;
+        const pid = spawnDetached({ command: cmd, args, logFile: path.join(tmp.dir, `${name}.out`), env: opts?.env });
+        pids.push(pid);
+        return pid;
       },
     });
     const acc = (address: string, kind: string, displayName: string, auth: string, password: string, extra: Record<string, unknown> = {}) => ({

@@ -12,6 +12,22 @@ import type { Db } from '../store/database';
  * The extraction is a delimited text file (`|`, else `;` or tab) with a header row. Column names below are
  * **unconfirmed** (as summarised by implementers); they are matched case/accent-insensitively, with aliases.
  */
+/** The column layout of the ANS public bulk extraction, as the sandbox and the benchmark write it. */
+export const ANS_EXTRACTION_HEADER = [
+  'Type de BAL',
+  'Adresse BAL',
+  "Type d'identifiant PP",
+  'Identifiant PP',
+  'Identification nationale PP',
+  "Nom d'exercice",
+  "Prénom d'exercice",
+  'Libellé profession',
+  'Libellé savoir-faire',
+  'Raison sociale site',
+  'Code postal',
+  'Libellé commune',
+].join('|');
+
 export const DIRECTORY_COLUMNS: Record<keyof Omit<DirectoryEntry, never>, string[]> = {
   address: ['adresse bal', 'adresse messagerie', 'adresse mssante', 'adresse de messagerie', 'mail'],
   kind: ['type bal', 'type de bal'],

@@ -1,3 +1,4 @@
+import { ANS_EXTRACTION_HEADER } from './directory';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxContext, SandboxService } from '../sandbox/service';
@@ -57,24 +58,10 @@ function secret(): string {
 }
 
 export function directoryExtraction(accounts: { address: string; kind: string; family?: string; given?: string; nationalId?: string; profession?: string; org?: string }[]): string {
-  const header = [
-    'Type de BAL',
-    'Adresse BAL',
-    "Type d'identifiant PP",
-    'Identifiant PP',
-    'Identification nationale PP',
-    "Nom d'exercice",
-    "Prénom d'exercice",
-    'Libellé profession',
-    'Libellé savoir-faire',
-    'Raison sociale site',
-    'Code postal',
-    'Libellé commune',
-  ].join('|');
   const lines = accounts.map((a) =>
     [a.kind, a.address, a.nationalId ? '8' : '', a.nationalId?.slice(1) ?? '', a.nationalId ?? '', a.family ?? '', a.given ?? '', a.profession ?? '', '', a.org ?? 'CH DU BAC A SABLE', '51100', 'REIMS'].join('|'),
   );
-  return [header, ...lines].join('\n') + '\n';
+  return [ANS_EXTRACTION_HEADER, ...lines].join('\n') + '\n';
 }
 
 export const mailSandboxService: SandboxService = {

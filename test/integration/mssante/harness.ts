@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
@@ -10,7 +9,7 @@ import { startMailServers, type MailServerOptions, type RunningMailServers } fro
 import { ensureLocalMailPki, type MailPki } from '../../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../../src/main/mssante/sandbox-service';
 import { freePort } from '../../../src/main/sandbox/ports';
-import { stopPid } from '../../../src/main/sandbox/processes';
+import { spawnDetached, stopPid } from '../../../src/main/sandbox/processes';
 import { tempDir } from '../../support/tmp';
 
 /**
@@ -74,11 +73,9 @@ export async function startMailWorld(prefix: string, opts: WorldOptions = {}): P
       ...(opts.oauth2 ? { oauth2: opts.oauth2 } : {}),
       ...(opts.dovecotExtra ? { dovecotExtra: opts.dovecotExtra } : {}),
       spawn: (name, cmd, args, o) => {
-        const out = fs.openSync(path.join(tmp.dir, `${name}.out`), 'a');
-        const c = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: o?.env ?? process.env });
-        c.unref();
-        pids.push(c.pid!);
-        return c.pid!;
+        const pid = spawnDetached({ command: cmd, args, logFile: path.join(tmp.dir, `${name}.out`), env: o?.env });
+        pids.push(pid);
+        return pid;
       },
     });
     const acc = (address: string, kind: string, auth: string, password: string, extra: Record<string, unknown> = {}) => ({

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { startMailServers, type RunningMailServers } from '../../../src/main/mss
 import { ensureLocalMailPki } from '../../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../../src/main/mssante/sandbox-service';
 import { freePort } from '../../../src/main/sandbox/ports';
-import { stopPid } from '../../../src/main/sandbox/processes';
+import { spawnDetached, stopPid } from '../../../src/main/sandbox/processes';
 import { tempDir } from '../../support/tmp';
 
 /**
@@ -93,11 +93,9 @@ describe('MSSanté mail flow against Dovecot + Postfix', () => {
         { address: APP, password: 'pw-app', requireClientCert: true },
       ],
       spawn: (name, cmd, args, opts) => {
-        const out = fs.openSync(path.join(tmp.dir, `${name}.out`), 'a');
-        const c = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env: opts?.env ?? process.env });
-        c.unref();
-        pids.push(c.pid!);
-        return c.pid!;
+        const pid = spawnDetached({ command: cmd, args, logFile: path.join(tmp.dir, `${name}.out`), env: opts?.env });
+        pids.push(pid);
+        return pid;
       },
     });
     writeProfile(dataDir, ports, pki);
