@@ -3,7 +3,7 @@ import { simpleParser } from 'mailparser';
 import type { Db } from '../store/database';
 import type { MailAccountConfig } from './accounts';
 import { faultPoint } from './faults';
-import type { MessageOutcome, Reception } from './reception';
+import type { MessageOutcome, ReadMessage, Reception } from './reception';
 import { openImap, type MailContext } from './transport';
 import { PROCESSED_KEYWORD, RECEIVE_LIMITS } from './wire-profile';
 
@@ -102,6 +102,7 @@ export class InboxSync {
         if (toHeaders.length) {
           for await (const m of client.fetch(toHeaders.join(','), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
         }
+        const read: ReadMessage[] = [];
         for (const m of batch) {
           const raw = sources.get(m.uid);
           const hdr = headersOnly.get(m.uid);
@@ -110,12 +111,17 @@ export class InboxSync {
           const parsed = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
           const headerEnd = source.indexOf('\r\n\r\n');
           const headerText = source.subarray(0, headerEnd >= 0 ? headerEnd : Math.min(source.length, 64 * 1024)).toString('latin1');
-          faultPoint('sync-before-commit');
-          const outcome = await this.reception.process({ account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText, parsed });
-          faultPoint('sync-after-commit');
+          read.push(await this.reception.read({ account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText, parsed }));
+        }
+        // The whole batch in one transaction; the keyword is set only once it is durable (a crash in between
+        // leaves journaled messages without the keyword: the journal then only adds the keyword).
+        faultPoint('sync-before-commit');
+        const outcomes = read.length ? this.reception.commitAll(read) : [];
+        faultPoint('sync-after-commit');
+        for (const outcome of outcomes) {
           report.messages.push(outcome);
           onMessage?.(outcome);
-          toFlag.push(m.uid);
+          toFlag.push(outcome.uid);
         }
         if (toFlag.length) await client.messageFlagsAdd(toFlag.join(','), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
         last = Math.max(last, ...batch.map((m) => m.uid));

@@ -71,7 +71,14 @@ export interface ReceptionDeps {
   nil: () => string;
 }
 
-interface PreparedDoc {
+/** A message read and checked, not yet committed. */
+export interface ReadMessage {
+  msg: ReceivedMessage;
+  outcome: MessageOutcome;
+  prepared?: PreparedDoc[];
+}
+
+export interface PreparedDoc {
   problem?: { code: MdnErrorCode; detail: string };
   uniqueId: string;
   action?: string | null;
@@ -145,47 +152,65 @@ export class Reception {
     return { uid, messageId: null, from: null, subject: null, kind: 'already-processed', documents: [] };
   }
 
+  /** Receives one message: reads it, then commits its effects (one transaction). */
   async process(msg: ReceivedMessage): Promise<MessageOutcome> {
+    return this.commitAll([await this.read(msg)])[0]!;
+  }
+
+  /**
+   * Reads one message without writing anything: recognises it, opens and checks its XDM, parses its documents.
+   * CPU-bound and free of side effects, so a sync reads a whole batch before committing it.
+   */
+  async read(msg: ReceivedMessage): Promise<ReadMessage> {
     const p = msg.parsed;
-    const base = {
+    const base: MessageOutcome = {
       uid: msg.uid,
       messageId: p.messageId ?? null,
       from: firstAddress(p.from),
       subject: p.subject ?? null,
+      kind: 'other',
+      documents: [],
     };
-    const account = msg.account.address;
-    // Same Message-ID already processed under another UID (resend after an uncertain crash, UIDVALIDITY change).
-    if (base.messageId) {
-      const seen = this.deps.db.prepare(`SELECT kind FROM mss_journal WHERE account = ? AND message_id = ? AND kind IN ('document', 'report', 'rejected', 'other') LIMIT 1`).get(account, base.messageId) as { kind: string } | undefined;
-      if (seen) return this.commit(msg, { ...base, kind: 'duplicate', documents: [] });
-    }
+    const done = (o: Partial<MessageOutcome>, prepared?: PreparedDoc[]): ReadMessage => ({ msg, outcome: { ...base, ...o }, prepared });
     const report = parseReport(p, msg.raw);
-    if (report) return this.commit(msg, { ...base, kind: 'report', documents: [], report });
-    if (!isDocumentMail(p)) return this.commit(msg, { ...base, kind: 'other', documents: [] });
+    if (report) return done({ kind: 'report', report });
+    if (!isDocumentMail(p)) return done({ kind: 'other' });
     // MSSanté mails are UTF-8 everywhere: raw 8-bit header bytes in another charset are refused, not guessed.
     const badHeader = nonUtf8Header(msg.headerText);
-    if (badHeader) {
-      return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: `header ${badHeader} is not valid UTF-8 (raw 8-bit bytes in another charset)` } });
-    }
-    if (!msg.raw) {
-      return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: `message too large (${msg.size} bytes > ${RECEIVE_LIMITS.maxMessageBytes})` } });
-    }
+    if (badHeader) return done({ kind: 'rejected', error: { code: '906', detail: `header ${badHeader} is not valid UTF-8 (raw 8-bit bytes in another charset)` } });
+    if (!msg.raw) return done({ kind: 'rejected', error: { code: '906', detail: `message too large (${msg.size} bytes > ${RECEIVE_LIMITS.maxMessageBytes})` } });
     const xdms = p.attachments.filter((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
     if (xdms.length !== 1) {
-      return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: xdms.length ? 'more than one IHE_XDM.zip attachment' : 'XDM subject without IHE_XDM.zip attachment' } });
+      return done({ kind: 'rejected', error: { code: '906', detail: xdms.length ? 'more than one IHE_XDM.zip attachment' : 'XDM subject without IHE_XDM.zip attachment' } });
     }
     const xdm = xdms[0]!;
-    if (xdm.content.length > RECEIVE_LIMITS.maxXdmBytes) {
-      return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: `IHE_XDM.zip too large (${xdm.content.length} bytes)` } });
-    }
-    let prepared: PreparedDoc[];
+    if (xdm.content.length > RECEIVE_LIMITS.maxXdmBytes) return done({ kind: 'rejected', error: { code: '906', detail: `IHE_XDM.zip too large (${xdm.content.length} bytes)` } });
     try {
-      prepared = await this.prepare(xdm.content, p);
+      return done({ kind: 'document' }, await this.prepare(xdm.content, p));
     } catch (err) {
       const e = err instanceof AppError ? `${err.code}: ${err.detail ?? err.userMessage}` : (err as Error).message;
-      return this.commit(msg, { ...base, kind: 'rejected', documents: [], error: { code: '906', detail: `XDM refused: ${e}`.slice(0, 300) } });
+      return done({ kind: 'rejected', error: { code: '906', detail: `XDM refused: ${e}`.slice(0, 300) } });
     }
-    return this.commit(msg, { ...base, kind: 'document', documents: [] }, prepared);
+  }
+
+  /**
+   * Commits read messages in order, all in ONE transaction (one durable write for a whole fetched batch):
+   * their journal rows, documents, audit entries and MDNs land together or not at all.
+   */
+  commitAll(read: ReadMessage[]): MessageOutcome[] {
+    return this.deps.db.transaction(() =>
+      read.map(({ msg, outcome, prepared }) => {
+        // Same Message-ID already processed under another UID (resend after an uncertain crash, UIDVALIDITY
+        // change) — also earlier in this very batch.
+        if (outcome.messageId) {
+          const seen = this.deps.db
+            .prepare(`SELECT kind FROM mss_journal WHERE account = ? AND message_id = ? AND kind IN ('document', 'report', 'rejected', 'other') LIMIT 1`)
+            .get(msg.account.address, outcome.messageId) as { kind: string } | undefined;
+          if (seen) return this.commit(msg, { uid: outcome.uid, messageId: outcome.messageId, from: outcome.from, subject: outcome.subject, kind: 'duplicate', documents: [] });
+        }
+        return this.commit(msg, outcome, prepared);
+      }),
+    )();
   }
 
   private async prepare(zip: Buffer, p: ParsedMail): Promise<PreparedDoc[]> {

@@ -19,8 +19,33 @@ export function openDatabase(file: string, migrations: Migration[] = ALL_MIGRATI
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  cacheStatements(db);
   migrate(db, migrations);
   return db;
+}
+
+const STATEMENT_CACHE_MAX = 512;
+
+/**
+ * Makes `db.prepare` reuse the compiled statement of a SQL text already seen (SQLite compiles a statement in
+ * tens of microseconds; the hot paths — reception, audit, blobs — prepare the same few texts for every message).
+ * A statement still busy (an open `iterate()`) is never handed out twice: the caller then gets a fresh one. The
+ * project never switches a statement's mode (`pluck`/`raw`/`expand`/`safeIntegers`), which a shared statement
+ * would otherwise carry over; dynamic SQL texts are bounded by clearing the cache when it is full.
+ */
+export function cacheStatements(db: Db): void {
+  const prepare = db.prepare.bind(db) as (sql: string) => Database.Statement;
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    const hit = cache.get(sql);
+    if (hit && !hit.busy) return hit;
+    const fresh = prepare(sql);
+    if (!hit) {
+      if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+      cache.set(sql, fresh);
+    }
+    return fresh;
+  }) as Db['prepare'];
 }
 
 export function migrate(db: Db, migrations: Migration[]): string[] {

@@ -1,5 +1,8 @@
 import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
 import { AppError } from '../core/errors';
+import { installXmldomRegexCache } from './xmldom-regex-cache';
+
+installXmldomRegexCache();
 
 /**
  * The only way the project parses XML. Whatever the input (CDA, METADATA.XML, SOAP, SAML, XAdES):

@@ -9,6 +9,8 @@ import { startMailServers, type RunningMailServers } from '../../../src/main/mss
 import { ensureLocalMailPki } from '../../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../../src/main/mssante/sandbox-service';
 import { freePort } from '../../../src/main/sandbox/ports';
+import { openDatabase } from '../../../src/main/store/database';
+import { storePath } from '../../../src/main/store/paths';
 import { spawnDetached, stopPid } from '../../../src/main/sandbox/processes';
 import { tempDir } from '../../support/tmp';
 
@@ -192,10 +194,28 @@ describe('MSSanté mail flow against Dovecot + Postfix', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const before = (core.db.prepare(`SELECT COUNT(*) AS n FROM mss_documents WHERE status = 'integrated'`).get() as { n: number }).n;
     await core.close();
-    const env = { ...process.env, LPS_DATA_DIR: dataDir, LPS_MSS_FAULT: 'sync-after-commit', LPS_MSS_FAULT_AFTER: '1' };
-    const killed = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'lps.cjs'), 'mail', 'sync', '--account', APP, '--json'], { env, cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    expect(killed.signal).toBe('SIGKILL');
-    const again = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'lps.cjs'), 'mail', 'sync', '--account', APP, '--json'], { env: { ...env, LPS_MSS_FAULT: '' }, cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    // Killed while the fetched batch is read but not committed (nothing durable), then killed again right after
+    // the batch commit (journal and documents durable, keywords not yet set, MDNs not yet sent), then restarted.
+    const lps = (fault: string) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'bin', 'lps.cjs'), 'mail', 'sync', '--account', APP, '--json'], {
+        env: { ...process.env, LPS_DATA_DIR: dataDir, LPS_MSS_FAULT: fault, LPS_MSS_FAULT_AFTER: '0' },
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const integratedNow = () => {
+      const db = openDatabase(storePath(dataDir));
+      try {
+        return (db.prepare(`SELECT COUNT(*) AS n FROM mss_documents WHERE status = 'integrated'`).get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(lps('sync-before-commit').signal).toBe('SIGKILL');
+    expect(integratedNow()).toBe(before);
+    expect(lps('sync-after-commit').signal).toBe('SIGKILL');
+    expect(integratedNow()).toBe(before + 3);
+    const again = lps('');
     expect(again.status, again.stderr).toBe(0);
     core = createCore({ dataDir, runtime: 'node' });
     const after = (core.db.prepare(`SELECT COUNT(*) AS n FROM mss_documents WHERE status = 'integrated'`).get() as { n: number }).n;

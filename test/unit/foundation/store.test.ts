@@ -51,4 +51,24 @@ describe('store', () => {
       cleanup();
     }
   });
+
+  it('reuses compiled statements, but never one still iterating', () => {
+    const db = openDatabase(':memory:', []);
+    try {
+      db.exec('CREATE TABLE t (n INTEGER)');
+      const ins = db.prepare('INSERT INTO t (n) VALUES (?)');
+      expect(db.prepare('INSERT INTO t (n) VALUES (?)')).toBe(ins);
+      for (let i = 0; i < 3; i++) ins.run(i);
+      // Nested use of the same SQL text while an iterator is open: a fresh statement, correct results.
+      const seen: number[] = [];
+      for (const row of db.prepare('SELECT n FROM t ORDER BY n').iterate() as IterableIterator<{ n: number }>) {
+        const inner = db.prepare('SELECT n FROM t ORDER BY n').all() as { n: number }[];
+        expect(inner.map((r) => r.n)).toEqual([0, 1, 2]);
+        seen.push(row.n);
+      }
+      expect(seen).toEqual([0, 1, 2]);
+    } finally {
+      db.close();
+    }
+  });
 });
