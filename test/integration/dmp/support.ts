@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Core } from '../../../src/main/core/app-core';
 import { DmpClient, type DmpClientConfig } from '../../../src/main/dmp/client';
 import { createTestPki, type TestPki } from '../../../src/main/dmp/server/test-pki';
 import { seed } from '../../../src/main/dmp/server/seed';
@@ -7,6 +8,8 @@ import { DmpTestServer } from '../../../src/main/dmp/server/server';
 import { pemSigning } from '../../../src/main/dmp/signing';
 import { WIRE_PROFILE } from '../../../src/main/dmp/wire-profile';
 import { uuidOid } from '../../../src/main/dmp/xml-util';
+import { createCore } from '../../../src/main/handlers';
+import { sandboxDir } from '../../../src/main/store/paths';
 import { sharedPath } from '../../support/shared';
 
 export const PS_ID = '810001234567';
@@ -85,4 +88,27 @@ export function makeCda(opts: { ins: string; structureId: string; replaces?: str
     xml = xml.replace(/<componentOf>/, `<relatedDocument typeCode="RPLC"><parentDocument><id root="${opts.replaces}"/></parentDocument></relatedDocument><componentOf>`);
   }
   return { xml: Buffer.from(xml, 'utf8'), uniqueId: id };
+}
+
+/**
+ * A Core on a fresh data dir whose (running) sandbox profile points at the harness's server, the way the DMP
+ * sandbox service writes it (`dmp` section with `adapterPki`): what the dmp.* handlers read.
+ */
+export function coreOnSandboxProfile(h: Harness, dataDir: string, opts: { practitioner?: { nameId: string; name: string; specialtyCode?: string } } = {}): Core {
+  const sdir = sandboxDir(dataDir);
+  fs.mkdirSync(sdir, { recursive: true });
+  const o = h.pki.org;
+  fs.writeFileSync(
+    path.join(sdir, 'profile.json'),
+    JSON.stringify({
+      version: 1, running: true, runDir: path.join(sdir, 'run'),
+      services: { dmp: { id: 'dmp', title: 'DMP', running: true, ports: {}, pids: [process.pid] } },
+      dmp: {
+        url: h.server.url, mode: 'INDIRECTE_RENFORCEE', insOid: '1.2.250.1.213.1.4.10', sourceId: '1.2.3', sector: 'SA07',
+        practitioner: opts.practitioner ?? { nameId: PS_ID, name: 'Claire DURAND' }, lps: { id: 'L', name: 'N', version: 'V', homologation: 'H' }, schemaDir: SCHEMAS,
+        adapterPki: { caCert: h.pki.caCert, authCert: o.authCert, authKey: o.authKey, signCert: o.signCert, signKey: o.signKey, structureId: o.structureId, name: o.name },
+      },
+    }),
+  );
+  return createCore({ dataDir, runtime: 'node' });
 }

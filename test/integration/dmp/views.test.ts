@@ -1,13 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore } from '../../../src/main/handlers';
 import type { Core } from '../../../src/main/core/app-core';
-import { sandboxDir } from '../../../src/main/store/paths';
 import { HAS_SHARED } from '../../support/shared';
 import { tempDir } from '../../support/tmp';
 import { tinyPdf } from './pdf';
-import { makeCda, PS_ID, SCHEMAS, startHarness, type Harness } from './support';
+import { coreOnSandboxProfile, makeCda, PS_ID, startHarness, type Harness } from './support';
 
 /** The DMP record screen's read models (list grouped by versions, view, new version from a PDF) against the test server. */
 describe.skipIf(!HAS_SHARED)('dmp.list / dmp.view / dmp.newVersion / dmp.typeCodes', () => {
@@ -18,23 +15,7 @@ describe.skipIf(!HAS_SHARED)('dmp.list / dmp.view / dmp.newVersion / dmp.typeCod
   beforeAll(async () => {
     tmp = tempDir('lps-dmp-views-');
     h = await startHarness(path.join(tmp.dir, 'server'));
-    const dataDir = path.join(tmp.dir, 'data');
-    const sdir = sandboxDir(dataDir);
-    fs.mkdirSync(sdir, { recursive: true });
-    const o = h.pki.org;
-    fs.writeFileSync(
-      path.join(sdir, 'profile.json'),
-      JSON.stringify({
-        version: 1, running: true, runDir: path.join(sdir, 'run'),
-        services: { dmp: { id: 'dmp', title: 'DMP', running: true, ports: {}, pids: [process.pid] } },
-        dmp: {
-          url: h.server.url, mode: 'INDIRECTE_RENFORCEE', insOid: '1.2.250.1.213.1.4.10', sourceId: '1.2.3', sector: 'SA07',
-          practitioner: { nameId: PS_ID, name: 'Claire DURAND', specialtyCode: 'SM26' }, lps: { id: 'L', name: 'N', version: 'V', homologation: 'H' }, schemaDir: SCHEMAS,
-          adapterPki: { caCert: h.pki.caCert, authCert: o.authCert, authKey: o.authKey, signCert: o.signCert, signKey: o.signKey, structureId: o.structureId, name: o.name },
-        },
-      }),
-    );
-    core = createCore({ dataDir, runtime: 'node' });
+    core = coreOnSandboxProfile(h, path.join(tmp.dir, 'data'), { practitioner: { nameId: PS_ID, name: 'Claire DURAND', specialtyCode: 'SM26' } });
   });
   afterAll(async () => {
     await core?.close();
