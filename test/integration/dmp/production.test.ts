@@ -6,6 +6,7 @@
  * made with the wrong certificate is refused by the server.
  */
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import { WIRE_PROFILE } from '../../../src/main/dmp/wire-profile';
 import { createCore } from '../../../src/main/handlers';
 import { softhsmModule, type ProvisionedToken } from '../../../src/main/identity/card/softhsm';
 import { SANDBOX_PRACTITIONER, SANDBOX_STRUCTURE } from '../../../src/main/identity/pki/igc-sante-profile';
-import type { SandboxPki } from '../../../src/main/identity/pki/test-ca';
+import { revokeCertificate, type SandboxPki } from '../../../src/main/identity/pki/test-ca';
 import { HAS_SHARED, sharedPath } from '../../support/shared';
 import { tempDir } from '../../support/tmp';
 import { testIdentity } from '../identity/fixtures';
@@ -180,5 +181,19 @@ describe.skipIf(!HAS_SHARED || !softhsmModule())('production DMP configuration: 
 
     await core.registry.call('identity.session.signOut', {}, { transport: 'test' });
     expect(await errorOf('dmp.status', { ins: INS_VALID })).toMatchObject({ code: 'DMP_NOT_SIGNED_IN' });
+  });
+
+  // Last: revokes the DMP server's certificate in the Settings PKI.
+  it('trust store: a DER CA file, CRLs checked — a revoked DMP server certificate is refused', async () => {
+    await core.registry.call('identity.card.login', { pin }, { transport: 'test' });
+    const der = path.join(tmp.dir, 'root.der');
+    fs.writeFileSync(der, new X509Certificate(fs.readFileSync(pki.caCert)).raw);
+    await core.registry.call('config.trust.set', { caFiles: [der], crlFiles: [pki.crl] }, { transport: 'test' });
+    expect(await core.registry.call('dmp.status', { ins: INS_VALID }, { transport: 'test' })).toMatchObject({ authorization: 'VALIDE' });
+    const leaf = fs.readFileSync(pki.serverCert, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0];
+    await revokeCertificate(pki, leaf);
+    const e = await errorOf('dmp.status', { ins: INS_VALID });
+    expect(e.code).toBe('DMP_TLS');
+    expect(e.detail).toMatch(/revoked/i);
   });
 });
