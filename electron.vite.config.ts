@@ -9,7 +9,8 @@ export default defineConfig({
       // Native addons and Node packages stay external (required at run time from node_modules).
       externalizeDeps: true,
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') },
+        // Worker threads get their own entry beside index.js (see src/main/mssante/mail-read-pool.ts).
+        input: { index: resolve(__dirname, 'src/main/index.ts'), 'mail-read.worker': resolve(__dirname, 'src/main/mssante/mail-read.worker.ts') },
         output: { format: 'cjs', entryFileNames: '[name].js' },
       },
     },

@@ -5,7 +5,7 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const OUT = path.join(ROOT, 'out');
 
-const OUTPUTS = ['main/index.js', 'preload/index.cjs', 'renderer/index.html'].map((p) => path.join(OUT, p));
+const OUTPUTS = ['main/index.js', 'main/mail-read.worker.js', 'preload/index.cjs', 'renderer/index.html'].map((p) => path.join(OUT, p));
 const SOURCES = ['src/main', 'src/preload', 'src/renderer', 'src/shared'].map((p) => path.join(ROOT, p));
 
 function newestMtime(dir: string): number {

@@ -57,14 +57,6 @@ export function toDmpDocument(e: DocumentEntry): DmpDocument {
 const MAX_CDA_BYTES = 50 * 1024 * 1024;
 
 /** Name of the structure (organization certificate) the user works for, from the active profile. */
-function structureNameOf(core: Core): string {
-  const state = core.profiles.state(core.sandbox.isRunning());
-  const src = (state.active === 'production' ? core.profiles.getProduction() : core.sandbox.status()) as Record<string, unknown> | undefined;
-  const pki = src?.['pki'] as { org?: { name?: string } } | undefined;
-  const dmp = src?.['dmp'] as { adapterPki?: { name?: string } } | undefined;
-  return pki?.org?.name ?? dmp?.adapterPki?.name ?? 'Structure de soins';
-}
-
 export function registerDmpHandlers(core: Core): void {
   const session = (): { client: DmpClient; insOid: string; actor: string } => {
     const cfg = resolveDmpConfig(core);
@@ -261,7 +253,7 @@ export function registerDmpHandlers(core: Core): void {
         professionCode: v.roles[0]?.code ?? '10',
         ...(v.roles[1]?.code ? { specialtyCode: v.roles[1].code } : {}),
         structureId: v.structureId,
-        structureName: structureNameOf(core),
+        structureName: cfg.structureName,
       }, input.title ? { title: input.title } : {});
       const current = maskingOf(entry);
       const m = input.masking ?? { maskPs: current.includes('MASQUE_PS'), invisiblePatient: current.includes('INVISIBLE_PATIENT'), invisibleLegalReps: current.includes('INVISIBLE_REPRESENTANTS_LEGAUX') };

@@ -1,8 +1,8 @@
 import type { ImapFlow } from 'imapflow';
-import { simpleParser } from 'mailparser';
 import type { Db } from '../store/database';
 import type { MailAccountConfig } from './accounts';
 import { faultPoint } from './faults';
+import type { MailReader } from './mail-read-pool';
 import type { MessageOutcome, ReadMessage, Reception } from './reception';
 import { openImap, type MailContext } from './transport';
 import { PROCESSED_KEYWORD, RECEIVE_LIMITS } from './wire-profile';
@@ -18,16 +18,32 @@ export interface SyncReport {
   uidValidity: string;
   examined: number;
   messages: MessageOutcome[];
+  /** Where the new messages were read: on worker threads (large syncs) or on the main thread. */
+  readOn: 'workers' | 'main';
 }
 
 const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_COUNT = 100;
+/** From this many new messages on, a sync reads them on worker threads. */
+const POOL_MIN_MESSAGES = 20;
+
+interface ReadBatch {
+  read: Promise<ReadMessage[]>;
+  toFlag: number[];
+  lastUid: number;
+}
+
+export interface MailReaders {
+  inline: MailReader;
+  pool: () => MailReader;
+}
 
 export class InboxSync {
   constructor(
     private readonly db: Db,
     private readonly reception: Reception,
     private readonly ctx: MailContext,
+    private readonly readers: MailReaders,
   ) {}
 
   private cursor(account: string, mailbox: string): { uidvalidity: string; last_uid: number } | undefined {
@@ -46,7 +62,7 @@ export class InboxSync {
   /** One pass over the mailbox on an open session. */
   async syncWith(client: ImapFlow, account: MailAccountConfig, mailbox = 'INBOX', onMessage?: (o: MessageOutcome) => void): Promise<SyncReport> {
     const lock = await client.getMailboxLock(mailbox);
-    const report: SyncReport = { account: account.address, mailbox, uidValidity: '', examined: 0, messages: [] };
+    const report: SyncReport = { account: account.address, mailbox, uidValidity: '', examined: 0, messages: [], readOn: 'main' };
     try {
       const box = client.mailbox;
       if (!box || typeof box === 'boolean') throw new Error(`mailbox ${mailbox} not open`);
@@ -68,6 +84,25 @@ export class InboxSync {
       }
       pending.sort((a, b) => a.uid - b.uid);
       report.examined = pending.length;
+      // Pipeline: while one batch is being read (on the worker threads for a large sync), the next is fetched;
+      // batches are committed strictly in order, each in one transaction, then flagged, then the cursor moves.
+      if (pending.length >= POOL_MIN_MESSAGES) report.readOn = 'workers';
+      const reader = report.readOn === 'workers' ? this.readers.pool() : this.readers.inline;
+      const commit = async (b: ReadBatch) => {
+        const read = await b.read;
+        faultPoint('sync-before-commit');
+        const outcomes = read.length ? this.reception.commitAll(read) : [];
+        faultPoint('sync-after-commit');
+        for (const outcome of outcomes) {
+          report.messages.push(outcome);
+          onMessage?.(outcome);
+          b.toFlag.push(outcome.uid);
+        }
+        if (b.toFlag.length) await client.messageFlagsAdd(b.toFlag.join(','), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
+        last = Math.max(last, b.lastUid);
+        this.saveCursor(account.address, mailbox, uidValidity, last);
+      };
+      let inFlight: ReadBatch | undefined;
       let i = 0;
       while (i < pending.length) {
         // Next batch: messages not yet journaled, bounded in count and bytes.
@@ -102,31 +137,25 @@ export class InboxSync {
         if (toHeaders.length) {
           for await (const m of client.fetch(toHeaders.join(','), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
         }
-        const read: ReadMessage[] = [];
+        const reads: Promise<ReadMessage>[] = [];
         for (const m of batch) {
           const raw = sources.get(m.uid);
           const hdr = headersOnly.get(m.uid);
           if (!raw && !hdr) continue;
-          const source = raw ?? hdr!;
-          const parsed = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
-          const headerEnd = source.indexOf('\r\n\r\n');
-          const headerText = source.subarray(0, headerEnd >= 0 ? headerEnd : Math.min(source.length, 64 * 1024)).toString('latin1');
-          read.push(await this.reception.read({ account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText, parsed }));
+          reads.push(
+            reader.read({ uid: m.uid, size: m.size, raw, headersOnly: hdr }).then((r) => ({
+              msg: { account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText: r.headerText, dnt: r.dnt, autoSubmitted: r.autoSubmitted },
+              outcome: r.outcome,
+              prepared: r.prepared,
+            })),
+          );
         }
-        // The whole batch in one transaction; the keyword is set only once it is durable (a crash in between
-        // leaves journaled messages without the keyword: the journal then only adds the keyword).
-        faultPoint('sync-before-commit');
-        const outcomes = read.length ? this.reception.commitAll(read) : [];
-        faultPoint('sync-after-commit');
-        for (const outcome of outcomes) {
-          report.messages.push(outcome);
-          onMessage?.(outcome);
-          toFlag.push(outcome.uid);
-        }
-        if (toFlag.length) await client.messageFlagsAdd(toFlag.join(','), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
-        last = Math.max(last, ...batch.map((m) => m.uid));
-        this.saveCursor(account.address, mailbox, uidValidity, last);
+        const next: ReadBatch = { read: Promise.all(reads), toFlag, lastUid: Math.max(...batch.map((m) => m.uid)) };
+        next.read.catch(() => {}); // awaited in order by `commit`; this only avoids an early unhandled rejection
+        if (inFlight) await commit(inFlight);
+        inFlight = next;
       }
+      if (inFlight) await commit(inFlight);
       return report;
     } finally {
       lock.release();

@@ -5,7 +5,7 @@ import { AppError } from '../core/errors';
 import type { Db } from '../store/database';
 import type { SecureBlobStore } from '../store/secure-blobs';
 import type { MailAccountConfig } from './accounts';
-import type { ReportStatus } from './mdn';
+import type { ReportStatus } from './report-parse';
 import type { BuiltMessage } from './message-build';
 import { faultPoint } from './faults';
 import { isPermanent, openImap, smtpSend, type MailContext } from './transport';

@@ -1,18 +1,16 @@
-import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import type { AddressObject, ParsedMail } from 'mailparser';
 import type { AuditTrail } from '../audit/audit-trail';
-import { AppError } from '../core/errors';
-import type { CdaHeader, ParsedCda } from '../documents/types';
+import type { CdaHeader } from '../documents/types';
 import type { PatientRepository } from '../patients/repository';
 import type { Db } from '../store/database';
 import type { SecureBlobStore } from '../store/secure-blobs';
 import type { MailAccountConfig } from './accounts';
 import type { DocumentsPort } from './documents-port';
-import { buildMdn, parseReport, type ReportStatus } from './mdn';
+import { buildMdn } from './mdn';
+import type { ReportStatus } from './report-parse';
+import type { PreparedDoc } from './message-read';
 import type { Outbox } from './outbox';
-import { MDN_ERRORS, RECEIVE_LIMITS, XDM_ATTACHMENT_NAME, XDM_SUBJECT_PREFIX, type MdnErrorCode } from './wire-profile';
+import { MDN_ERRORS, type MdnErrorCode } from './wire-profile';
 
 /**
  * TM3.1C reception of one message: recognise a document mail, open its XDM (hostile-input safe), classify
@@ -49,16 +47,18 @@ export interface MessageOutcome {
   mdn?: { outboxId: string; disposition: 'processed' | 'error'; code?: MdnErrorCode };
 }
 
+/** A received message as the commit needs it (what `readMail` found in it, plus where it is). */
 export interface ReceivedMessage {
   account: MailAccountConfig;
   mailbox: string;
   uidValidity: string;
   uid: number;
   size: number;
-  /** Whole message (absent when too large to be downloaded: then only the headers). */
+  /** Whole message (absent when too large to be downloaded: then only the headers were read). */
   raw?: Buffer;
   headerText: string;
-  parsed: ParsedMail;
+  dnt: string | null;
+  autoSubmitted: string;
 }
 
 export interface ReceptionDeps {
@@ -78,14 +78,6 @@ export interface ReadMessage {
   prepared?: PreparedDoc[];
 }
 
-export interface PreparedDoc {
-  problem?: { code: MdnErrorCode; detail: string };
-  uniqueId: string;
-  action?: string | null;
-  cda?: ParsedCda;
-  pdf?: { name: string; data: Buffer };
-}
-
 interface HeldRow {
   id: number;
   status: DocumentStatus;
@@ -96,11 +88,6 @@ interface HeldRow {
   patient_ins: string | null;
   patient_ins_oid: string | null;
   body_hash: string | null;
-}
-
-function firstAddress(a: AddressObject | AddressObject[] | undefined): string | null {
-  const obj = Array.isArray(a) ? a[0] : a;
-  return obj?.value?.[0]?.address?.toLowerCase() ?? null;
 }
 
 export function idKey(id: { root: string; extension?: string }): string {
@@ -123,19 +110,6 @@ function bodyHash(cda: Buffer): string {
   return createHash('sha256').update(i >= 0 ? text.slice(i) : text).digest('hex');
 }
 
-/** Name of the first header whose raw bytes are not valid UTF-8 (`headerText` holds the bytes as latin1). */
-export function nonUtf8Header(headerText: string): string | undefined {
-  if (!/[\u0080-\u00ff]/.test(headerText)) return undefined;
-  for (const field of headerText.split(/\r?\n(?![ \t])/)) {
-    if (/[\u0080-\u00ff]/.test(field) && !isUtf8(Buffer.from(field, 'latin1'))) return field.slice(0, Math.max(0, field.indexOf(':'))).slice(0, 60) || '?';
-  }
-  return undefined;
-}
-
-export function isDocumentMail(parsed: ParsedMail): boolean {
-  return (parsed.subject ?? '').trim().startsWith(XDM_SUBJECT_PREFIX) || parsed.attachments.some((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
-}
-
 export class Reception {
   constructor(private readonly deps: ReceptionDeps) {}
 
@@ -152,46 +126,6 @@ export class Reception {
     return { uid, messageId: null, from: null, subject: null, kind: 'already-processed', documents: [] };
   }
 
-  /** Receives one message: reads it, then commits its effects (one transaction). */
-  async process(msg: ReceivedMessage): Promise<MessageOutcome> {
-    return this.commitAll([await this.read(msg)])[0]!;
-  }
-
-  /**
-   * Reads one message without writing anything: recognises it, opens and checks its XDM, parses its documents.
-   * CPU-bound and free of side effects, so a sync reads a whole batch before committing it.
-   */
-  async read(msg: ReceivedMessage): Promise<ReadMessage> {
-    const p = msg.parsed;
-    const base: MessageOutcome = {
-      uid: msg.uid,
-      messageId: p.messageId ?? null,
-      from: firstAddress(p.from),
-      subject: p.subject ?? null,
-      kind: 'other',
-      documents: [],
-    };
-    const done = (o: Partial<MessageOutcome>, prepared?: PreparedDoc[]): ReadMessage => ({ msg, outcome: { ...base, ...o }, prepared });
-    const report = parseReport(p, msg.raw);
-    if (report) return done({ kind: 'report', report });
-    if (!isDocumentMail(p)) return done({ kind: 'other' });
-    // MSSanté mails are UTF-8 everywhere: raw 8-bit header bytes in another charset are refused, not guessed.
-    const badHeader = nonUtf8Header(msg.headerText);
-    if (badHeader) return done({ kind: 'rejected', error: { code: '906', detail: `header ${badHeader} is not valid UTF-8 (raw 8-bit bytes in another charset)` } });
-    if (!msg.raw) return done({ kind: 'rejected', error: { code: '906', detail: `message too large (${msg.size} bytes > ${RECEIVE_LIMITS.maxMessageBytes})` } });
-    const xdms = p.attachments.filter((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
-    if (xdms.length !== 1) {
-      return done({ kind: 'rejected', error: { code: '906', detail: xdms.length ? 'more than one IHE_XDM.zip attachment' : 'XDM subject without IHE_XDM.zip attachment' } });
-    }
-    const xdm = xdms[0]!;
-    if (xdm.content.length > RECEIVE_LIMITS.maxXdmBytes) return done({ kind: 'rejected', error: { code: '906', detail: `IHE_XDM.zip too large (${xdm.content.length} bytes)` } });
-    try {
-      return done({ kind: 'document' }, await this.prepare(xdm.content, p));
-    } catch (err) {
-      const e = err instanceof AppError ? `${err.code}: ${err.detail ?? err.userMessage}` : (err as Error).message;
-      return done({ kind: 'rejected', error: { code: '906', detail: `XDM refused: ${e}`.slice(0, 300) } });
-    }
-  }
 
   /**
    * Commits read messages in order, all in ONE transaction (one durable write for a whole fetched batch):
@@ -213,48 +147,12 @@ export class Reception {
     )();
   }
 
-  private async prepare(zip: Buffer, p: ParsedMail): Promise<PreparedDoc[]> {
-    const docs = this.deps.documents();
-    const read = await docs.readXdm(zip, {
-      limits: { maxEntries: 200, maxTotalUncompressed: 200 * 1024 * 1024, maxEntryUncompressed: 100 * 1024 * 1024, maxRatio: 200, maxMetadataBytes: 8 * 1024 * 1024 },
-      // A received archive is at most RECEIVE_LIMITS.maxXdmBytes compressed: its documents are read in memory
-      // (no temporary files per message) up to this budget, the rest goes to a private temporary folder.
-      inMemoryMaxBytes: 32 * 1024 * 1024,
-    });
-    try {
-      const fatal = read.problems.filter((x) => x.severity === 'error');
-      if (fatal.length) throw new AppError(fatal[0]!.code, 'XDM invalide', fatal.map((x) => x.code).join(','));
-      if (!read.documents.length) throw new AppError('XDM_EMPTY', 'XDM vide', 'no document in the XDM');
-      const pdfs = p.attachments.filter((a) => a.contentType === 'application/pdf' || (a.filename ?? '').toLowerCase().endsWith('.pdf'));
-      return read.documents.map((d, i) => {
-        const out: PreparedDoc = { uniqueId: d.uniqueId, action: d.action ?? null };
-        const errs = d.problems.filter((x) => x.severity === 'error');
-        if (errs.length || !d.hashValid || !d.sizeValid || !(d.path || d.bytes)) {
-          out.problem = { code: '906', detail: `document ${d.uri}: ${errs.map((x) => x.code).join(',') || (!(d.path || d.bytes) ? 'missing' : 'hash/size mismatch')}` };
-          return out;
-        }
-        try {
-          out.cda = d.cda ?? docs.parseCda(d.bytes ?? fs.readFileSync(d.path!));
-        } catch (err) {
-          out.problem = { code: '906', detail: `document ${d.uri}: ${err instanceof AppError ? err.code : 'unreadable'}` };
-          return out;
-        }
-        const pdf = pdfs.length === read.documents.length ? pdfs[i] : pdfs.length === 1 && read.documents.length === 1 ? pdfs[0] : undefined;
-        if (pdf) out.pdf = { name: pdf.filename ?? 'document.pdf', data: pdf.content };
-        return out;
-      });
-    } finally {
-      read.cleanup();
-    }
-  }
-
   /** Decides and writes everything for one message in one transaction, with its journal row and its MDN. */
   private commit(msg: ReceivedMessage, outcome: MessageOutcome, prepared: PreparedDoc[] = []): MessageOutcome {
     const { db, audit } = this.deps;
     const account = msg.account.address;
     const now = new Date().toISOString();
-    const dnt = firstAddress(msg.parsed.headers.get('disposition-notification-to') as AddressObject | undefined);
-    const autoSubmitted = String(msg.parsed.headers.get('auto-submitted') ?? 'no').toLowerCase();
+    const { dnt, autoSubmitted } = msg;
     db.transaction(() => {
       for (const d of prepared) outcome.documents.push(this.decide(d, msg, outcome, now));
       if (outcome.kind === 'report' && outcome.report) {

@@ -9,6 +9,7 @@ import { PatientRepository } from '../patients/repository';
 import { CredentialProvider, MailAccountConfig, pscTokenSource, type MailTrust, type TokenSource } from './accounts';
 import { documentsPort } from './documents-port';
 import { InboxSync, watchInbox, type Watcher, type WatchOptions } from './inbox-sync';
+import { inlineReader, MailReadPool } from './mail-read-pool';
 import { buildMdn } from './mdn';
 import { buildDocumentMessage } from './message-build';
 import { Outbox, type OutboxItem } from './outbox';
@@ -33,6 +34,7 @@ interface ProfileMail {
 export class MssanteService {
   readonly outbox: Outbox;
   readonly reception: Reception;
+  private readPool: MailReadPool | undefined;
   readonly sync: InboxSync;
   readonly patients: PatientRepository;
   private tokenSource?: TokenSource;
@@ -57,8 +59,10 @@ export class MssanteService {
     })((account, opts) => this.token(account, opts));
     this.outbox = new Outbox(core.db, core.blobs, core.audit, (a) => this.account(a), this.ctx);
     this.reception = new Reception({ db: core.db, blobs: core.blobs, audit: core.audit, patients: this.patients, outbox: this.outbox, documents: documentsPort, nil: () => this.nil() });
-    this.sync = new InboxSync(core.db, this.reception, this.ctx);
+    const readers = { inline: inlineReader(documentsPort), pool: () => (this.readPool ??= new MailReadPool()) };
+    this.sync = new InboxSync(core.db, this.reception, this.ctx, readers);
     core.onClose(async () => {
+      await this.readPool?.close();
       for (const w of this.watchers.values()) await w.stop();
       this.watchers.clear();
       await this.sandboxClient?.logout({ browser: false }).catch(() => {});
@@ -216,7 +220,7 @@ export class MssanteService {
     // MDNs (and anything else due for this account) leave now; failures stay queued for the next flush.
     const flushed = await this.outbox.flush({ account: account.address }).catch(() => [] as OutboxItem[]);
     const mdnsSent = mdnIds.map((id) => flushed.find((f) => f.id === id) ?? this.outbox.get(id));
-    this.core.audit.append({ actor: account.address, action: 'mssante.sync.done', subject: account.address, outcome: 'success', details: { examined: report.examined, processed: report.messages.length, mdns: mdnsSent.length } });
+    this.core.audit.append({ actor: account.address, action: 'mssante.sync.done', subject: account.address, outcome: 'success', details: { examined: report.examined, processed: report.messages.length, mdns: mdnsSent.length, readOn: report.readOn } });
     return { report, mdnsSent };
   }
 

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { readMail, unpackReadMail, type MailSource, type ReadDocumentsPort, type ReadMail } from './message-read';
+
+/**
+ * Reads received messages (MIME, XDM, CDA: CPU-bound) on worker threads, so a large sync parses on every core
+ * while the main thread keeps fetching from IMAP and committing. Small syncs read inline (a worker costs a
+ * start-up). Workers are unref'd and stop after a minute without work; one that dies fails its jobs (the
+ * sync then retries, exactly as after an exception while reading inline) and is replaced on the next job.
+ */
+export interface MailReader {
+  read(src: MailSource): Promise<ReadMail>;
+}
+
+export function inlineReader(docs: () => ReadDocumentsPort): MailReader {
+  return { read: (src) => readMail(src, docs()) };
+}
+
+interface Pending {
+  resolve: (r: ReadMail) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+const IDLE_MS = 60_000;
+
+/** Where the worker entry is: beside this module when built (out/main), else the TypeScript source run by tsx. */
+function workerEntry(): { file: string; eval: boolean } {
+  const built = path.join(__dirname, 'mail-read.worker.js');
+  if (!__filename.endsWith('.ts') && fs.existsSync(built)) return { file: built, eval: false };
+  const source = path.join(__dirname, 'mail-read.worker.ts');
+  return { file: `require('tsx/cjs/api').register(); require(${JSON.stringify(source)});`, eval: true };
+}
+
+export class MailReadPool implements MailReader {
+  private readonly slots: (Slot | undefined)[];
+  private next = 0;
+  private seq = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly size = Math.max(1, Math.min(4, os.availableParallelism()))) {
+    this.slots = new Array<Slot | undefined>(size).fill(undefined);
+  }
+
+  read(src: MailSource): Promise<ReadMail> {
+    const i = this.next++ % this.size;
+    const slot = (this.slots[i] ??= this.spawn(i));
+    const id = ++this.seq;
+    const transfer: ArrayBuffer[] = [];
+    const copy = (b?: Buffer) => {
+      if (!b) return undefined;
+      const u = new Uint8Array(b);
+      transfer.push(u.buffer);
+      return u;
+    };
+    this.touch();
+    return new Promise<ReadMail>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ id, uid: src.uid, size: src.size, raw: copy(src.raw), headersOnly: copy(src.headersOnly) }, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    await Promise.all(this.slots.map((s, i) => (s ? this.stop(i, new Error('mail reader closed')) : undefined)));
+  }
+
+  private spawn(i: number): Slot {
+    const entry = workerEntry();
+    const worker = new Worker(entry.file, { eval: entry.eval });
+    worker.unref();
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (m: { id: number; ok: boolean; read?: ReadMail; error?: { message: string; code?: string } }) => {
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      if (m.ok) p.resolve(unpackReadMail(m.read!));
+      else p.reject(Object.assign(new Error(m.error?.message ?? 'mail reader failed'), { code: m.error?.code }));
+    });
+    const fail = (err: Error) => {
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      if (this.slots[i] === slot) this.slots[i] = undefined;
+    };
+    worker.on('error', (err) => fail(err));
+    worker.on('exit', (code) => fail(new Error(`mail reader worker exited (${code})`)));
+    return slot;
+  }
+
+  private async stop(i: number, reason: Error): Promise<void> {
+    const slot = this.slots[i];
+    if (!slot) return;
+    this.slots[i] = undefined;
+    for (const p of slot.pending.values()) p.reject(reason);
+    slot.pending.clear();
+    await slot.worker.terminate();
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.slots.every((s) => !s || s.pending.size === 0)) void this.close();
+    }, IDLE_MS);
+    this.idleTimer.unref();
+  }
+}
