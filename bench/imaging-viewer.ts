@@ -109,6 +109,31 @@ export async function viewerBench(): Promise<void> {
           r.first.push(Number(d.firstImageMs));
           r.full.push(Number(d.fullLoadMs));
           r.decode.push(Number(d.decodeMs) / Math.max(1, Number(d.decodedFrames)));
+          if (process.env.LPS_BENCH_VERBOSE) console.log(`  ${s.name}: first ${d.firstImageMs} ms, stream done ${d.streamMs} ms, full ${d.fullLoadMs} ms, raw ${raw.toFixed(0)} ms`);
+        }
+        if (process.env.LPS_BENCH_VERBOSE) {
+          const t = (await page.evaluate(`(async () => {
+            const urls = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('/lps-frames') && !n.includes('/instances/'));
+            const out = [];
+            for (const u of urls) {
+              const s = performance.now();
+              const r = await fetch(u);
+              const rd = r.body.getReader();
+              let n = 0;
+              for (;;) { const x = await rd.read(); if (x.done) break; n += x.value.length; }
+              out.push(Math.round(performance.now() - s) + ' ms ' + (n >> 20) + ' MiB');
+            }
+            return out.join(', ');
+          })()`)) as string;
+          console.log(`  page fetch of the series streams alone: ${t}`);
+          const urls = (await page.evaluate(`performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('/lps-frames') && !n.includes('/instances/'))`)) as string[];
+          for (const u of urls) {
+            const t0 = performance.now();
+            const r = await fetch(u, { headers: { 'x-lps-token': app.harness.token } });
+            let n = 0;
+            for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) n += c.length;
+            console.log(`  node fetch of ${u.slice(-30)}: ${(performance.now() - t0).toFixed(0)} ms ${n >> 20} MiB`);
+          }
         }
         // Cached stack scroll: one ArrowDown per animation frame, renders counted.
         await page.getByTestId('viewer-viewport').focus();

@@ -60,6 +60,16 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
       const mean = sum / n;
       return { width: c.width, height: c.height, levels: levels.size, mean, sd: Math.sqrt(sum2 / n - mean * mean), hash };
     });
+  /** Distinct grey levels of each series thumbnail (a drawn image, not a black or blank canvas). */
+  const thumbnailLevels = () =>
+    page.locator('canvas.viewer-thumb').evaluateAll((cs) =>
+      (cs as HTMLCanvasElement[]).map((c) => {
+        const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+        const levels = new Set<number>();
+        for (let i = 0; i < data.length; i += 4) levels.add(data[i]!);
+        return levels.size;
+      }),
+    );
   const overlay = async (id: string) => (await page.getByTestId(id).textContent()) ?? '';
 
   beforeAll(async () => {
@@ -180,6 +190,9 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
       const s = await canvasStats();
       expect(s.levels).toBeGreaterThan(20);
     }
+    // Every series has its thumbnail drawn (its middle image).
+    await expect.poll(async () => Math.min(...(await thumbnailLevels())), { timeout: 20_000 }).toBeGreaterThan(10);
+    expect(await thumbnailLevels()).toHaveLength(3);
     await screenshot('viewer-j2k');
   });
 
@@ -192,6 +205,7 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
     // The series browser fills in as the KOS series are resolved.
     await expect.poll(() => page.locator('.viewer-series-item').count(), { timeout: 15_000 }).toBeGreaterThan(1);
     expect((await canvasStats()).levels).toBeGreaterThan(10);
+    await expect.poll(async () => Math.min(...(await thumbnailLevels())), { timeout: 20_000 }).toBeGreaterThan(10);
     await screenshot('viewer-mr-from-report');
   });
 

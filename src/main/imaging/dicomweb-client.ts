@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors';
 import { T } from './dicom/constants';
-import { parseDicom } from './dicom/parser';
+import { parseDicom, type ParsedDicom } from './dicom/parser';
 import type { DiskCache } from './disk-cache';
 import type { KosManifest, KosSeries, KosStudy } from './kos';
 import { multipartBoundary, readMultipart } from './multipart';
@@ -39,6 +39,8 @@ export interface RetrievedInstance {
   /** DICOM Part 10 bytes. */
   bytes: Buffer;
   fromCache: boolean;
+  /** The parsed instance, when the retrieval had to parse it anyway (network answers). */
+  parsed?: ParsedDicom;
 }
 
 function cancelled(): AppError {
@@ -175,11 +177,12 @@ export class DicomwebClient {
       throw new AppError('IMAGING_DICOMWEB_BAD_RESPONSE', "La réponse du serveur d'images est mal formée.", `content-type ${res.headers.get('content-type')}`);
     }
     for await (const part of readMultipart(body, boundary)) {
-      const sop = sopInstanceUidOf(part.body);
+      const parsed = parseDicom(part.body);
+      const sop = parsed.meta?.string(T.MediaStorageSopInstanceUid) ?? parsed.dataset.string(T.SopInstanceUid);
       if (!sop) continue;
       if (opts.only && !opts.only.has(sop)) continue;
       if (opts.store !== false) cache?.put(this.cacheKey(t, sop), part.body);
-      yield { sopInstanceUid: sop, bytes: part.body, fromCache: false };
+      yield { sopInstanceUid: sop, bytes: part.body, fromCache: false, parsed };
     }
   }
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors';
 import { T, TS } from './dicom/constants';
-import { parseDicom } from './dicom/parser';
+import { parseDicom, type ParsedDicom } from './dicom/parser';
 
 /**
  * Frames of a DICOM Part 10 instance as WADO-RS `…/frames/N` would return them: the native pixel bytes of
@@ -23,7 +23,11 @@ export interface InstanceFrames {
 }
 
 export function extractFrames(part10: Buffer): InstanceFrames {
-  const parsed = parseDicom(part10);
+  return framesOf(parseDicom(part10));
+}
+
+/** The frames of an instance already parsed. */
+export function framesOf(parsed: ParsedDicom): InstanceFrames {
   const ds = parsed.dataset;
   const ts = parsed.transferSyntaxUid;
   const pixel = ds.elements.get(T.PixelData);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors';
 import { ACCEPT_FRAMES, ACCEPT_METADATA, type DicomwebClient } from './dicomweb-client';
 import type { DiskCache } from './disk-cache';
+import { FRAME_STREAM_TYPE, instanceRecordBody, seriesRecordStream } from './frame-stream';
 import type { KosManifest } from './kos';
 
 /**
@@ -58,6 +59,15 @@ export class ImagingSessions {
   }
 }
 
+/** The viewer's bulk path (our internal format, see frame-stream.ts): a series, or one instance, as instance records. */
+const FRAMES_PATH = /^\/([A-Za-z0-9_-]{10,64})\/studies\/([0-9.]+)\/series\/([0-9.]+)(?:\/instances\/([0-9.]+))?\/lps-frames$/;
+
+/** The SOP Instance UIDs a KOS references in one series (only those can be streamed). */
+function kosInstances(kos: KosManifest, study: string, series: string): Set<string> {
+  const se = kos.studies.find((s) => s.studyInstanceUid === study)?.series.find((s) => s.seriesInstanceUid === series);
+  return new Set(se?.instances.map((i) => i.sopInstanceUid) ?? []);
+}
+
 const PATH = /^\/([A-Za-z0-9_-]{10,64})\/studies\/([0-9.]+)\/series\/([0-9.]+)(\/metadata|\/instances\/([0-9.]+)(\/frames\/([0-9,]+)|\/metadata)?)?$/;
 
 function errorResponse(status: number, err: AppError): Response {
@@ -81,9 +91,29 @@ function statusOf(err: AppError): number {
 
 /** The protocol handler: a plain `(Request) => Promise<Response>`. */
 export function createImagingStreamHandler(deps: { sessions: ImagingSessions; client: DicomwebClient; cache?: DiskCache }) {
+  async function frames(m: RegExpExecArray, request: Request): Promise<Response> {
+    const [, handle, study, series, sop] = m;
+    const session = deps.sessions.get(handle!);
+    if (!session) return errorResponse(410, new AppError('IMAGING_STREAM_CLOSED', 'Cette visualisation a été fermée.'));
+    const seriesUrl = session.series.get(`${study}/${series}`);
+    const only = kosInstances(session.kos, study!, series!);
+    if (!seriesUrl || (sop && !only.has(sop))) return errorResponse(403, new AppError('IMAGING_STREAM_FORBIDDEN', "Cette série ne fait pas partie de l'examen ouvert."));
+    const target = { seriesUrl, studyInstanceUid: study!, seriesInstanceUid: series!, kosSopInstanceUid: session.kos.sopInstanceUid };
+    const signal = AbortSignal.any([session.abort.signal, ...(request.signal ? [request.signal] : [])]);
+    try {
+      const body = sop ? await instanceRecordBody(deps.client, target, sop, signal) : await seriesRecordStream(deps.client, target, only, signal);
+      return new Response(body as BodyInit, { status: 200, headers: { 'content-type': FRAME_STREAM_TYPE, 'cache-control': 'no-store' } });
+    } catch (err) {
+      const e = err instanceof AppError ? err : new AppError('IMAGING_STREAM_FAILED', "Impossible d'obtenir les images.", (err as Error).message);
+      return errorResponse(statusOf(e), e);
+    }
+  }
+
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (request.method !== 'GET') return new Response(null, { status: 405 });
+    const fm = url.host === 'wado' ? FRAMES_PATH.exec(url.pathname) : null;
+    if (fm) return frames(fm, request);
     const m = PATH.exec(url.pathname);
     if (url.host !== 'wado' || !m) return errorResponse(404, new AppError('IMAGING_STREAM_BAD_URL', 'Adresse d’image invalide.'));
     const [, handle, study, series, rest] = m;

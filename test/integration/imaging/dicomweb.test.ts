@@ -15,6 +15,7 @@ import { ORTHANC_BIN, OrthancRest, writeOrthancConfig } from '../../../src/main/
 import { loadSeedIntoOrthanc } from '../../../src/main/imaging/pacs-loader';
 import { createPacsProxy } from '../../../src/main/imaging/pacs-proxy';
 import { pacsDir, prepareSandboxImaging, type SandboxImagingSeed } from '../../../src/main/imaging/sandbox-seed';
+import { FRAME_STREAM_TYPE, readRecords } from '../../../src/main/imaging/frame-stream';
 import { SeriesBulkLoader } from '../../../src/main/imaging/series-bulk';
 import { createImagingStreamHandler, ImagingSessions } from '../../../src/main/imaging/stream-handler';
 import { stopPid } from '../../../src/main/sandbox/processes';
@@ -291,6 +292,54 @@ describe.skipIf(!HAS_ORTHANC)('DICOMweb retrieval against a real Orthanc behind 
       // Closing the session ends its retrievals: a frame asked afterwards takes the normal path.
       sessions.close(handle);
       expect(await bulk.tryServe(new Request(`${baseUrl}/studies/x/series/y/instances/z/frames/1`))).toBeUndefined();
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
+  });
+
+  it('streams a series as instance records (metadata + frames) matching the PACS per-frame answers and metadata; one instance alone; only what the KOS references', async () => {
+    const sessions = new ImagingSessions();
+    const handler = createImagingStreamHandler({ sessions, client: client(TOKEN) });
+    const ACCEPT = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
+    let checked = 0;
+    for (const key of ['ct-phantom', 'mr-brain']) {
+      const kos = kosOf(key);
+      const { handle, baseUrl } = sessions.open(kos);
+      for (const st of kos.studies)
+        for (const se of st.series) {
+          const base = `${baseUrl}/studies/${st.studyInstanceUid}/series/${se.seriesInstanceUid}`;
+          const res = await handler(new Request(`${base}/lps-frames`));
+          if (res.status === 403) continue; // no retrieve location in the KOS
+          expect(res.status).toBe(200);
+          expect(res.headers.get('content-type')).toBe(FRAME_STREAM_TYPE);
+          const records = [...readRecords(Buffer.from(await res.arrayBuffer()))];
+          // Every referenced instance, once.
+          expect(records.map((r) => r.header.sop).sort()).toEqual(se.instances.map((i) => i.sopInstanceUid).sort());
+          const metadata = (await (await handler(new Request(`${base}/metadata`))).json()) as Record<string, { Value?: unknown[] }>[];
+          for (const r of records.filter((_, i) => i % 25 === 0 || records.length < 30)) {
+            // The metadata built in main agrees with the PACS's own DICOM JSON on what the viewer reads.
+            const pacs = metadata.find((m) => m['00080018']?.Value?.[0] === r.header.sop)!;
+            for (const tag of ['00080018', '0020000E', '00200013', '00280010', '00280011', '00280100', '00280101', '00280103', '00280004', '00281050', '00281051', '00281052', '00281053', '00280030', '00200032', '00200037'])
+              expect(r.header.metadata[tag]?.Value, `${key} ${tag}`).toEqual(pacs[tag]?.Value);
+            expect(r.header.metadata['00020010']?.Value?.[0]).toBe(r.header.ts);
+            // The frame is what WADO-RS …/frames/1 gives.
+            const direct = await handler(new Request(`${base}/instances/${r.header.sop}/frames/1`, { headers: { accept: ACCEPT } }));
+            if (direct.status !== 200) continue;
+            const body = Buffer.from(await direct.arrayBuffer());
+            expect(r.frames[0]!.length).toBeGreaterThan(1000);
+            expect(body.indexOf(r.frames[0]!)).toBeGreaterThan(0);
+            expect(body.length - r.frames[0]!.length).toBeLessThan(1000);
+            checked++;
+          }
+          // One instance alone (the viewer's first image, thumbnails), identical to its record in the series stream.
+          const one = records[records.length - 1]!;
+          const single = [...readRecords(Buffer.from(await (await handler(new Request(`${base}/instances/${one.header.sop}/lps-frames`))).arrayBuffer()))];
+          expect(single).toHaveLength(1);
+          expect(single[0]!.header).toEqual(one.header);
+          expect(Buffer.compare(single[0]!.frames[0]!, one.frames[0]!)).toBe(0);
+          // An instance the KOS does not reference is refused, even in a series it does.
+          expect((await handler(new Request(`${base}/instances/1.2.3.4.5/lps-frames`))).status).toBe(403);
+        }
+      sessions.close(handle);
     }
     expect(checked).toBeGreaterThanOrEqual(12);
   });

@@ -98,9 +98,10 @@ class Reader {
     readonly charset: 'latin1' | 'utf8',
   ) {}
 
-  need(offset: number, n: number, end: number, what: string): void {
+  /** Bounds check; `what` names the read (a function when building the name costs: only called on failure). */
+  need(offset: number, n: number, end: number, what: string | (() => string)): void {
     if (offset < 0 || n < 0 || offset + n > end || offset + n > this.buf.length) {
-      throw malformed(`${what}: needs ${n} byte(s) at offset ${offset}, the enclosing value ends at ${Math.min(end, this.buf.length)}`);
+      throw malformed(`${typeof what === 'function' ? what() : what}: needs ${n} byte(s) at offset ${offset}, the enclosing value ends at ${Math.min(end, this.buf.length)}`);
     }
   }
 
@@ -154,11 +155,11 @@ class Reader {
     let length: number;
     let valueOffset: number;
     if (this.explicit) {
-      this.need(pos, 8, end, `header of ${tagString(t)}`);
+      this.need(pos, 8, end, () => `header of ${tagString(t)}`);
       vr = this.buf.toString('latin1', pos + 4, pos + 6);
       if (!ALL_VRS.has(vr)) throw malformed(`element ${tagString(t)} at offset ${pos} has an invalid VR "${vr.replace(/[^\x20-\x7e]/g, '?')}"`);
       if (LONG_VRS.has(vr)) {
-        this.need(pos, 12, end, `header of ${tagString(t)}`);
+        this.need(pos, 12, end, () => `header of ${tagString(t)}`);
         length = this.buf.readUInt32LE(pos + 8);
         valueOffset = pos + 12;
       } else {
@@ -166,7 +167,7 @@ class Reader {
         valueOffset = pos + 8;
       }
     } else {
-      this.need(pos, 8, end, `header of ${tagString(t)}`);
+      this.need(pos, 8, end, () => `header of ${tagString(t)}`);
       length = this.buf.readUInt32LE(pos + 4);
       valueOffset = pos + 8;
       vr = KNOWN_SEQUENCES.has(t) || length === UNDEFINED ? 'SQ' : 'UN';
@@ -187,7 +188,7 @@ class Reader {
       throw malformed(`element ${tagString(t)} (${vr}) at offset ${pos} has an undefined length, allowed only for sequences and pixel data`);
     }
 
-    this.need(valueOffset, length, end, `value of ${tagString(t)}`);
+    this.need(valueOffset, length, end, () => `value of ${tagString(t)}`);
     const element: DicomElement = { tag: t, vr, start: pos, end: valueOffset + length, offset: valueOffset, length };
     if (vr === 'SQ') {
       element.items = this.parseSequence(valueOffset, valueOffset + length, depth + 1, false).items;

@@ -6,7 +6,9 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { PatientBanner } from '../../components/PatientBanner';
 import { Empty, Loading } from '../../components/States';
 import { usePatient } from '../../store/patient';
-import { loadSessionSeries, scanLocalFiles, type ViewerSeries, type ViewerStudy } from './series';
+import { warmViewer } from './cornerstone';
+import { frameStore, type InstanceRecord } from './frame-stream';
+import { describeFromRecord, scanLocalFiles, sessionRoot, sessionSeries, type ViewerSeries, type ViewerStudy } from './series';
 import { useImagingRequest } from './store';
 import { Viewer } from './Viewer';
 
@@ -35,6 +37,8 @@ interface Opened {
   study: ViewerStudy;
   series: ViewerSeries[];
   pending: number;
+  /** When the KOS was resolved (the viewer's first-image time counts from there). */
+  openedAt?: number;
 }
 
 function toBase64(bytes: Uint8Array): string {
@@ -60,6 +64,12 @@ export function ImagingScreen() {
   const folderRef = useRef<HTMLInputElement>(null);
   const request = useImagingRequest((s) => s.pending);
   const consume = useImagingRequest((s) => s.consume);
+
+  // The viewer stack and its codecs get ready while the user looks at the exam list.
+  useEffect(() => {
+    const t = setTimeout(warmViewer, 50);
+    return () => clearTimeout(t);
+  }, []);
 
   const search = useCallback(
     async (f = filters) => {
@@ -97,30 +107,46 @@ export function ImagingScreen() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ins]);
 
-  /** Opens a KOS session, then describes its series one by one (the first as soon as possible). */
+  /**
+   * Opens a KOS session: the viewer shows at once with every series the KOS references (their images stream from
+   * main); once the first image is on screen, each series is described from one of its instances (series browser).
+   */
   const openSession = useCallback(async (input: Parameters<typeof lps.invoke<'imaging.open'>>[1], title: string) => {
     setOpening(title);
     setError(undefined);
     try {
       const session = await lps.invoke('imaging.open', input);
+      const openedAt = performance.now();
       const study: ViewerStudy = {
         ...(session.patient.name ? { patientName: session.patient.name.replace(/\^/g, ' ').trim() } : {}),
         ...(session.patient.id ? { patientId: session.patient.id } : {}),
         ...(session.studyDate ? { studyDate: session.studyDate } : {}),
         ...(session.studyDescription ? { studyDescription: session.studyDescription } : {}),
       };
-      const series: ViewerSeries[] = [];
-      const first = await loadSessionSeries(session, 0);
-      series.push(first.series);
-      const merged = { ...first.study, ...study };
+      const series = sessionSeries(session);
       const shown = new Promise<void>((resolve) => (firstShown.current = resolve));
-      setOpened({ title, session, study: merged, series: [...series], pending: session.series.length - 1 });
-      if (session.series.length > 1) await Promise.race([shown, new Promise((r) => setTimeout(r, 3000))]);
-      for (let i = 1; i < session.series.length; i++) {
-        const next = await loadSessionSeries(session, i);
-        series.push(next.series);
-        setOpened((o) => (o?.session?.handle === session.handle ? { ...o, series: [...series], pending: session.series.length - 1 - i } : o));
-      }
+      setOpened({ title, session, study, series, pending: 0, openedAt });
+      await Promise.race([shown, new Promise((r) => setTimeout(r, 3000))]);
+      const update = (key: string, r: InstanceRecord) => {
+        const d = describeFromRecord(r);
+        setOpened((o) =>
+          o?.session?.handle === session.handle
+            ? { ...o, study: { ...d.study, ...o.study }, series: o.series.map((x) => (x.key === key ? { ...x, ...d.series } : x)) }
+            : o,
+        );
+      };
+      await Promise.all(
+        series.map(async (s) => {
+          if (!s.stream) return;
+          const { base, sops } = s.stream;
+          const known = sops.map((sop) => frameStore.record(base, sop)).find(Boolean);
+          try {
+            update(s.key, known ?? (await frameStore.instance(base, sops[Math.floor(sops.length / 2)]!)));
+          } catch {
+            /* the series shows its own error when opened */
+          }
+        }),
+      );
     } catch (err) {
       setError(toApiError(err));
     } finally {
@@ -140,6 +166,7 @@ export function ImagingScreen() {
 
   const close = () => {
     const handle = opened?.session?.handle;
+    if (opened?.session) frameStore.forget(`${sessionRoot(opened.session)}/`);
     setOpened(undefined);
     if (handle) void lps.invoke('imaging.close', { handle }).catch(() => undefined);
   };
@@ -179,11 +206,12 @@ export function ImagingScreen() {
         <PatientBanner />
         {error ? <ErrorNotice error={error} /> : null}
         <Viewer
+          key={opened.session?.handle ?? opened.title}
           title={opened.title}
           study={opened.study}
           series={opened.series}
           pendingSeries={opened.pending}
-          {...(opened.session ? { prefetch: (key: string) => lps.invoke('imaging.prefetch', { handle: opened.session!.handle, seriesInstanceUid: key }) } : {})}
+          {...(opened.openedAt !== undefined ? { openedAt: opened.openedAt } : {})}
           onFirstImage={() => firstShown.current?.()}
           onClose={close}
         />

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { cornerstone, cornerstoneTools, decodeStats, initCornerstone } from './cornerstone';
 import { applyPreset, presetsFor } from './presets';
-import type { ViewerSeries, ViewerStudy } from './series';
+import { frameStore } from './frame-stream';
+import { orderedImageIds, type ViewerSeries, type ViewerStudy } from './series';
 
 /**
  * The DICOM viewer: series browser with thumbnails, stack scroll (wheel, keys), window/level (drag and
@@ -30,7 +31,12 @@ type CsViewport = {
   voi: { windowWidth: number; windowCenter: number };
 };
 
-const first = (v: number | number[]): number => (Array.isArray(v) ? (v[0] ?? 0) : v);
+const first0 = (v: number | number[]): number => (Array.isArray(v) ? (v[0] ?? 0) : v);
+
+/** A series thumbnail: the image fitted to the canvas with its own window. */
+function drawThumbnail(canvas: HTMLCanvasElement, image: CsImage): void {
+  cornerstone.renderToCanvas(canvas, image as never);
+}
 
 function formatDicomDate(d: string | undefined): string {
   if (!d || !/^\d{8}/.test(d)) return d ?? '';
@@ -43,14 +49,14 @@ export interface ViewerProps {
   series: ViewerSeries[];
   /** Series still being described (metadata in flight). */
   pendingSeries?: number;
-  /** Asks main to retrieve the whole series in one request (DMP/KOS sessions); the frames then come from it. */
-  prefetch?(seriesKey: string): Promise<unknown>;
+  /** When the exam's KOS was resolved: the first series' first image is timed from there. */
+  openedAt?: number;
   /** Called once an image of the current series is on screen. */
   onFirstImage?(): void;
   onClose(): void;
 }
 
-export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFirstImage, onClose }: ViewerProps) {
+export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFirstImage, onClose }: ViewerProps) {
   const elementRef = useRef<HTMLDivElement>(null);
   const overlay = {
     index: useRef<HTMLSpanElement>(null),
@@ -117,7 +123,8 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFi
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  // Load the current series: first image as soon as it decodes, then the rest in the background.
+  // Load the current series: first image as soon as it decodes, then the rest in the background. A streamed
+  // (KOS) series comes from one series retrieval in main; its first image is fetched on its own alongside.
   useEffect(() => {
     const el = elementRef.current!;
     const s = active;
@@ -130,6 +137,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFi
     }
     const ids = s.imageIds;
     let cancelled = false;
+    const abort = new AbortController();
     const T = cornerstoneTools;
     try {
       T.stopClip(el);
@@ -141,51 +149,89 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFi
     T.addStackStateManager(el, ['stack', 'playClip']);
     T.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: ids });
     setProgress({ loaded: 0, total: ids.length, failed: 0 });
-    // React StrictMode runs this effect twice in a row: time the series from the first run.
+    // The first series of an opened exam is timed from when its KOS was resolved; React StrictMode runs this
+    // effect twice in a row: time the series from the first run.
     const prev = loadStart.current;
-    const started = prev && prev.key === s.key && performance.now() - prev.at < 1000 ? prev.at : performance.now();
+    const since = openedAt !== undefined && !loadStart.current ? openedAt : performance.now();
+    const started = prev && prev.key === s.key && performance.now() - prev.at < 1000 ? prev.at : since;
     loadStart.current = { key: s.key, at: started };
     el.dataset.total = String(ids.length);
     delete el.dataset.firstImageMs;
     delete el.dataset.fullLoadMs;
+    delete el.dataset.streamMs;
     const statsAtStart = { frames: decodeStats.frames, ms: decodeStats.totalMs };
     void (async () => {
+      // The first image on its own request; the series stream once its record is in (not competing with it).
+      const first = cornerstone.loadAndCacheImage(ids[0]!);
+      // (Not again for a series whose images are all in cornerstone's cache already.)
+      const stream = s.stream && ids.some((id) => !(cornerstone.imageCache.getImageLoadObject(id) as unknown)) ? s.stream : undefined;
+      const streamed = stream
+        ? frameStore
+            .instance(stream.base, stream.sops[0]!)
+            .catch(() => undefined)
+            .then(() => (abort.signal.aborted ? undefined : frameStore.stream(stream.base, abort.signal)))
+            .then(() => {
+              el.dataset.streamMs = String(Math.round(performance.now() - started));
+            })
+        : undefined;
       try {
-        const image = (await cornerstone.loadAndCacheImage(ids[0]!)) as CsImage;
+        const image = (await first) as CsImage;
         if (cancelled) return;
         const vp = cornerstone.getDefaultViewportForImage(el, image as never) as unknown as CsViewport;
         cornerstone.displayImage(el, image as never, vp as never);
-        defaultVoi.current = { windowWidth: first(image.windowWidth) || vp.voi.windowWidth, windowCenter: first(image.windowCenter) || vp.voi.windowCenter };
+        defaultVoi.current = { windowWidth: first0(image.windowWidth) || vp.voi.windowWidth, windowCenter: first0(image.windowCenter) || vp.voi.windowCenter };
         el.dataset.firstImageMs = String(Math.round(performance.now() - started));
         setReady(true);
         onFirstImage?.();
       } catch (err) {
         if (!cancelled) setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
+        abort.abort();
         return;
       }
-      // The rest of the series: main retrieves it in one request, the frames are asked a few at a time.
-      if (prefetch && ids.length > 1) await prefetch(s.key).catch(() => undefined);
-      let next = 1;
       let loaded = 1;
       let failed = 0;
       let lastPaint = 0;
-      const work = async () => {
-        while (!cancelled && next < ids.length) {
-          const id = ids[next++]!;
-          try {
-            await cornerstone.loadAndCacheImage(id);
-            loaded++;
-          } catch {
-            failed++;
+      const done = new Set<string>([ids[0]!]);
+      const loadAll = async (list: string[], concurrency: number) => {
+        let next = 0;
+        const work = async () => {
+          while (!cancelled && next < list.length) {
+            const id = list[next++]!;
+            if (done.has(id)) continue;
+            done.add(id);
+            try {
+              await cornerstone.loadAndCacheImage(id);
+              loaded++;
+            } catch {
+              failed++;
+            }
+            if (performance.now() - lastPaint > 120) {
+              lastPaint = performance.now();
+              if (!cancelled) setProgress({ loaded, total: ids.length, failed });
+            }
           }
-          if (performance.now() - lastPaint > 120 || loaded + failed === ids.length) {
-            lastPaint = performance.now();
-            if (!cancelled) setProgress({ loaded, total: ids.length, failed });
-          }
-        }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, work));
       };
-      await Promise.all(Array.from({ length: PRELOAD_CONCURRENCY }, work));
+      // Streamed images wait for their record (no request each): ask for all of them at once. Other sources
+      // (local files) a few at a time.
+      await loadAll(ids.slice(), s.stream ? ids.length : PRELOAD_CONCURRENCY);
+      await streamed;
       if (cancelled) return;
+      if (s.stream) {
+        // Now that every instance is known: the stack in instance-number order, with all frames.
+        const ordered = orderedImageIds(s.stream);
+        if (ordered.join('\n') !== ids.join('\n')) {
+          const stack = T.getToolState(el, 'stack')?.data?.[0] as { imageIds: string[]; currentImageIdIndex: number } | undefined;
+          const shown = stack ? ids[stack.currentImageIdIndex] : undefined;
+          ids.splice(0, ids.length, ...ordered);
+          if (stack && shown) stack.currentImageIdIndex = Math.max(0, ids.indexOf(shown));
+          el.dataset.total = String(ids.length);
+          cornerstone.updateImage(el);
+          await loadAll(ordered, ordered.length);
+          if (cancelled) return;
+        }
+      }
       setProgress({ loaded, total: ids.length, failed });
       el.dataset.fullLoadMs = String(Math.round(performance.now() - started));
       el.dataset.decodedFrames = String(decodeStats.frames - statsAtStart.frames);
@@ -196,29 +242,32 @@ export function Viewer({ title, study, series, pendingSeries = 0, prefetch, onFi
     })();
     return () => {
       cancelled = true;
+      abort.abort();
+      if (s.stream) frameStore.cancel(s.stream.base);
     };
-    // Keyed on the series object itself: the list grows while the other series are described, this one stays.
+    // Keyed on the series (its description may be filled in later without reloading it).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [current, active]);
+  }, [current, active?.key]);
 
-  // Thumbnails: one image per series (the middle one), drawn once the current series has started.
+  // Thumbnails: one image per series (the middle one), drawn once the current series has started; each series
+  // on its own (the current one's middle image arrives with its stream).
   useEffect(() => {
     if (!ready) return;
     let cancelled = false;
-    void (async () => {
-      for (const s of series) {
-        const canvas = thumbs.current.get(s.key);
-        if (!canvas || canvas.dataset.drawn || !s.imageIds.length) continue;
-        try {
-          const image = await cornerstone.loadAndCacheImage(s.imageIds[Math.floor(s.imageIds.length / 2)]!);
+    for (const s of series) {
+      const canvas = thumbs.current.get(s.key);
+      if (!canvas || canvas.dataset.drawn || canvas.dataset.drawing || !s.imageIds.length) continue;
+      canvas.dataset.drawing = '1';
+      void cornerstone
+        .loadAndCacheImage(s.imageIds[Math.floor(s.imageIds.length / 2)]!)
+        .then((image) => {
           if (cancelled) return;
-          cornerstone.renderToCanvas(canvas, image);
+          drawThumbnail(canvas, image as unknown as CsImage);
           canvas.dataset.drawn = '1';
-        } catch {
-          /* the series card shows its error */
-        }
-      }
-    })();
+        })
+        .catch(() => undefined /* the series card shows its error */)
+        .finally(() => delete canvas.dataset.drawing);
+    }
     return () => {
       cancelled = true;
     };

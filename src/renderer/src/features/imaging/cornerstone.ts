@@ -53,6 +53,11 @@ class DecodePool {
     }
   }
 
+  /** Has every worker compile its codecs now (idle time), not on the first compressed frame. */
+  warm(): void {
+    for (const w of this.workers) w.worker.postMessage({ warm: true });
+  }
+
   decode(data: { imageFrame: ImageFrame; transferSyntax: string; pixelData: Uint8Array; options?: DecodeRequest['options'] }): Promise<ImageFrame> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.next++;
@@ -71,6 +76,13 @@ class DecodePool {
 }
 
 let initialized = false;
+let pool: DecodePool | undefined;
+
+/** Starts the viewer stack and has the decoders compile their codecs (call when imaging is about to be used). */
+export function warmViewer(): void {
+  initCornerstone();
+  pool?.warm();
+}
 
 export function initCornerstone(): void {
   if (initialized) return;
@@ -83,13 +95,14 @@ export function initCornerstone(): void {
   cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: false });
   loader.configure({ decodeConfig: { convertFloatPixelDataToInt: false } });
   const size = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 0));
-  const pool = new DecodePool(size);
+  const decoders = new DecodePool(size);
+  pool = decoders;
   // The loader hands every frame to its web worker manager: send them to our pool instead (its own worker
   // bundles codec builds that need `eval`, which the page's CSP forbids).
   let taskId = 0;
   loader.webWorkerManager.addTask = (type: string, data: { imageFrame: ImageFrame; transferSyntax: string; pixelData: Uint8Array; options?: DecodeRequest['options'] }) => {
     if (type !== 'decodeTask') return { taskId: ++taskId, promise: Promise.reject(new Error(`tâche inconnue : ${type}`)) };
-    return { taskId: ++taskId, promise: pool.decode(data) };
+    return { taskId: ++taskId, promise: decoders.decode(data) };
   };
   loader.webWorkerManager.initialize = () => {};
   cornerstone.imageCache.setMaximumSizeBytes(1536 * 1024 * 1024);

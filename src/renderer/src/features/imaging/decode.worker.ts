@@ -170,8 +170,16 @@ export async function decodeFrame(req: Omit<DecodeRequest, 'id'>): Promise<Image
   return f;
 }
 
+/** Compiles the codecs ahead of the first compressed frame (the WebAssembly compile is the slow part). */
+function warm(): void {
+  void codec('charls', charlsFactory, charlsWasm).catch(() => undefined);
+  void codec('openjpeg', openjpegFactory, openjpegWasm).catch(() => undefined);
+  void codec('libjpeg', libjpegFactory, libjpegWasm).catch(() => undefined);
+}
+
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-scope.onmessage = (e: MessageEvent<DecodeRequest>) => {
+scope.onmessage = (e: MessageEvent<DecodeRequest | { warm: true }>) => {
+  if ('warm' in e.data) return warm();
   const { id, ...req } = e.data;
   decodeFrame(req).then(
     (result) => scope.postMessage({ id, ok: true, result }, [result.pixelData as ArrayBuffer]),

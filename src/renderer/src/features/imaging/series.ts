@@ -4,7 +4,8 @@
  */
 import type { ImagingSession } from '../../../../shared/api';
 import { lps } from '../../api';
-import { dicomParser, jsonString, loader } from './cornerstone';
+import { dicomParser, initCornerstone, jsonString, loader } from './cornerstone';
+import { frameImageId, frameStore, installFrameLoader, type InstanceRecord } from './frame-stream';
 
 export interface ViewerSeries {
   key: string;
@@ -15,6 +16,8 @@ export interface ViewerSeries {
   /** False when the KOS gives no location for it (cannot be loaded). */
   reachable: boolean;
   error?: string;
+  /** Series of an opened KOS: streamed from main (see frame-stream.ts). */
+  stream?: StreamedSeries;
 }
 
 export interface ViewerStudy {
@@ -25,61 +28,70 @@ export interface ViewerStudy {
   accessionNumber?: string;
 }
 
-type DicomJson = Record<string, { vr?: string; Value?: unknown[] }>;
-
 const num = (v: string | undefined): number | undefined => (v !== undefined && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined);
 
-/** Reads a series' metadata through the stream, registers each frame with the loader, returns its image ids in order. */
-export async function loadSessionSeries(session: ImagingSession, index: number, signal?: AbortSignal): Promise<{ series: ViewerSeries; study: ViewerStudy }> {
-  const s = session.series[index]!;
-  const root = lps.streamUrl('lps-imaging', session.streamPath);
-  const base = `${root}/studies/${s.studyInstanceUid}/series/${s.seriesInstanceUid}`;
-  const key = s.seriesInstanceUid;
-  if (!s.reachable) return { series: { key, imageIds: [], reachable: false, error: "Aucune adresse de récupération dans l'examen." }, study: {} };
-  const res = await fetch(`${base}/metadata`, { headers: { accept: 'application/dicom+json' }, ...(signal ? { signal } : {}) });
-  if (!res.ok) {
-    let message = `Série indisponible (HTTP ${res.status}).`;
-    try {
-      message = ((await res.json()) as { message?: string }).message ?? message;
-    } catch {
-      /* not JSON */
-    }
-    return { series: { key, imageIds: [], reachable: true, error: message }, study: {} };
-  }
-  const instances = (await res.json()) as DicomJson[];
-  const wanted = new Set(s.instances.map((i) => i.sopInstanceUid));
-  const selected = instances
-    .filter((i) => wanted.has(jsonString(i, '00080018') ?? ''))
-    .sort((a, b) => (num(jsonString(a, '00200013')) ?? 0) - (num(jsonString(b, '00200013')) ?? 0));
-  const imageIds: string[] = [];
-  for (const inst of selected) {
-    const sop = jsonString(inst, '00080018')!;
-    const frames = num(jsonString(inst, '00280008')) ?? 1;
-    for (let f = 1; f <= frames; f++) {
-      const id = `wadors:${base}/instances/${sop}/frames/${f}`;
-      loader.wadors.metaDataManager.add(id, inst);
-      imageIds.push(id);
-    }
-  }
-  const first = selected[0] ?? {};
+/** A series of an opened KOS, as the viewer gets it: image ids in KOS order, frames streamed from main. */
+export interface StreamedSeries {
+  /** `<stream root>/studies/<study>/series/<series>` */
+  base: string;
+  /** SOP Instance UIDs the KOS references, in KOS order. */
+  sops: string[];
+}
+
+/** Where a session's series live on the stream scheme (everything under it belongs to the session). */
+export function sessionRoot(session: ImagingSession): string {
+  return lps.streamUrl('lps-imaging', session.streamPath);
+}
+
+/**
+ * The series of an opened KOS, at once (no request): one image id per referenced instance, in KOS order, served
+ * by the frame store (series stream + records). Modality, description and the final order (instance number,
+ * every frame of multi-frame instances) come with the instances' records: see `describeFromRecord` and
+ * `orderedImageIds`.
+ */
+export function sessionSeries(session: ImagingSession): ViewerSeries[] {
+  initCornerstone();
+  installFrameLoader();
+  const root = sessionRoot(session);
+  return session.series.map((s) => {
+    const key = s.seriesInstanceUid;
+    if (!s.reachable) return { key, imageIds: [], reachable: false, error: "Aucune adresse de récupération dans l'examen." };
+    const base = `${root}/studies/${s.studyInstanceUid}/series/${s.seriesInstanceUid}`;
+    frameStore.register(base);
+    const sops = s.instances.map((i) => i.sopInstanceUid);
+    return { key, reachable: true, imageIds: sops.map((sop) => frameImageId(base, sop)), stream: { base, sops } };
+  });
+}
+
+/** Series browser fields and study overlay from one instance's metadata. */
+export function describeFromRecord(r: InstanceRecord): { series: Pick<ViewerSeries, 'modality' | 'description' | 'number'>; study: ViewerStudy } {
+  const m = r.metadata;
+  const modality = jsonString(m, '00080060');
+  const description = jsonString(m, '0008103E');
+  const number = num(jsonString(m, '00200011'));
   return {
-    series: {
-      key,
-      reachable: true,
-      imageIds,
-      ...(jsonString(first, '00080060') ? { modality: jsonString(first, '00080060') } : {}),
-      ...(jsonString(first, '0008103E') ? { description: jsonString(first, '0008103E') } : {}),
-      ...(num(jsonString(first, '00200011')) !== undefined ? { number: num(jsonString(first, '00200011')) } : {}),
-      ...(selected.length < wanted.size ? { error: `${wanted.size - selected.length} image(s) absente(s) du serveur.` } : {}),
-    },
+    series: { ...(modality ? { modality } : {}), ...(description ? { description } : {}), ...(number !== undefined ? { number } : {}) },
     study: {
-      patientName: jsonString(first, '00100010')?.replace(/\^/g, ' ').trim(),
-      patientId: jsonString(first, '00100020'),
-      studyDate: jsonString(first, '00080020'),
-      studyDescription: jsonString(first, '00081030'),
-      accessionNumber: jsonString(first, '00080050'),
+      ...(jsonString(m, '00100010') ? { patientName: jsonString(m, '00100010')!.replace(/\^/g, ' ').trim() } : {}),
+      ...(jsonString(m, '00100020') ? { patientId: jsonString(m, '00100020') } : {}),
+      ...(jsonString(m, '00080020') ? { studyDate: jsonString(m, '00080020') } : {}),
+      ...(jsonString(m, '00081030') ? { studyDescription: jsonString(m, '00081030') } : {}),
+      ...(jsonString(m, '00080050') ? { accessionNumber: jsonString(m, '00080050') } : {}),
     },
   };
+}
+
+/**
+ * The final stack of a streamed series once its instances are known: by instance number (KOS order for ties and
+ * for instances without a record), every frame of multi-frame instances.
+ */
+export function orderedImageIds(stream: StreamedSeries): string[] {
+  const items = stream.sops.map((sop, k) => {
+    const r = frameStore.record(stream.base, sop);
+    return { sop, k, n: r ? num(jsonString(r.metadata, '00200013')) : undefined, frames: r?.frameCount ?? 1 };
+  });
+  items.sort((a, b) => (a.n ?? Number.MAX_SAFE_INTEGER) - (b.n ?? Number.MAX_SAFE_INTEGER) || a.k - b.k);
+  return items.flatMap((i) => Array.from({ length: i.frames }, (_, f) => frameImageId(stream.base, i.sop, f + 1)));
 }
 
 export const KOS_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.88.59';

@@ -1,0 +1,331 @@
+/**
+ * The viewer's bulk image path for KOS sessions: main retrieves a whole series from the PACS in one WADO-RS
+ * request and re-sends it on the `lps-imaging` scheme as instance records (metadata as DICOM JSON + the frames,
+ * see src/main/imaging/frame-stream.ts). Here the records are read incrementally, each instance's metadata is
+ * registered with the WADO image loader and its frames are kept until cornerstone asks for them: the loader's
+ * `wadors` scheme is wrapped so that an image id of a session series is created from its record (decoded by our
+ * worker pool) instead of one HTTP request per frame. An image asked before its record has arrived waits for
+ * it while its series streams; one whose series is not streaming (thumbnail, scroll ahead of the stream, image
+ * evicted from the cache) is fetched on its own — one instance, one record — never through `…/metadata`.
+ */
+import { cornerstone, loader } from './cornerstone';
+
+type DicomJson = Record<string, { vr?: string; Value?: unknown[] }>;
+
+interface RecordHeader {
+  sop: string;
+  ts: string;
+  metadata: DicomJson;
+  frames: number[];
+}
+
+/** An instance that has arrived: its metadata, and the frame bytes not yet handed to a decoder. */
+export interface InstanceRecord {
+  sop: string;
+  ts: string;
+  metadata: DicomJson;
+  frameCount: number;
+  /** Each frame's bytes in its own buffer (transferred to a worker once, then dropped). */
+  frames: (ArrayBuffer | undefined)[];
+}
+
+const FRAME_ID = /^wadors:(.*\/series\/[0-9.]+)\/instances\/([0-9.]+)\/frames\/([0-9]+)$/;
+
+/** Reads `n` bytes out of a queue of chunks into a fresh buffer. */
+class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  size = 0;
+
+  push(c: Uint8Array): void {
+    if (c.length) {
+      this.chunks.push(c);
+      this.size += c.length;
+    }
+  }
+
+  read(n: number): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length - this.head, n - o);
+      out.set(c.subarray(this.head, this.head + k), o);
+      o += k;
+      this.head += k;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.size -= n;
+    return out;
+  }
+}
+
+async function httpError(res: Response): Promise<Error> {
+  let message = `Images indisponibles (HTTP ${res.status}).`;
+  try {
+    message = ((await res.json()) as { message?: string }).message ?? message;
+  } catch {
+    /* not JSON */
+  }
+  return new Error(message);
+}
+
+/** Reads a record stream, calling `onRecord` as each instance completes. */
+export async function readRecords(url: string, onRecord: (r: InstanceRecord) => void, signal?: AbortSignal): Promise<void> {
+  const res = await fetch(url, signal ? { signal } : {});
+  if (!res.ok || !res.body) throw await httpError(res);
+  const reader = res.body.getReader();
+  const q = new ByteQueue();
+  let header: RecordHeader | undefined;
+  let frames: ArrayBuffer[] = [];
+  const drain = () => {
+    for (;;) {
+      if (!header) {
+        if (q.size < 4) return;
+        // Peek the header length without consuming it until the whole header is there.
+        const lenBytes = q.read(4);
+        const n = new DataView(lenBytes.buffer).getUint32(0, true);
+        if (q.size < n) {
+          // Put the length back in front (rare: a header split across chunks).
+          const rest = q.read(q.size);
+          q.push(lenBytes);
+          q.push(rest);
+          return;
+        }
+        header = JSON.parse(new TextDecoder().decode(q.read(n))) as RecordHeader;
+        frames = [];
+      }
+      while (frames.length < header.frames.length) {
+        const len = header.frames[frames.length]!;
+        if (q.size < len) return;
+        frames.push(q.read(len).buffer);
+      }
+      onRecord({ sop: header.sop, ts: header.ts, metadata: header.metadata, frameCount: frames.length, frames });
+      header = undefined;
+    }
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    q.push(value);
+    drain();
+  }
+  if (header || q.size) throw new Error('Flux d’images interrompu.');
+}
+
+/**
+ * Decodes in flight are bounded (enough to keep every worker busy) and the rest wait here, per series: leaving a
+ * series drops its waiting decodes, so the next series' first image is not queued behind them in the workers.
+ */
+class DecodeGate {
+  private running = 0;
+  private queue: { base: string; go: () => void; fail: (e: Error) => void }[] = [];
+  readonly limit = Math.max(2, 2 * Math.min(4, navigator.hardwareConcurrency || 2));
+
+  acquire(base: string): Promise<void> {
+    if (this.running < this.limit) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((go, fail) => this.queue.push({ base, go, fail }));
+  }
+
+  release(): void {
+    const next = this.queue.shift();
+    if (next) next.go();
+    else this.running--;
+  }
+
+  drop(base: string): void {
+    const e = new Error('Chargement annulé.');
+    this.queue = this.queue.filter((q) => q.base !== base || (q.fail(e), false));
+  }
+}
+
+const gate = new DecodeGate();
+
+interface Waiter {
+  resolve(r: InstanceRecord | undefined): void;
+  reject(e: Error): void;
+}
+
+class SeriesState {
+  /** instance URL → record */
+  readonly records = new Map<string, InstanceRecord>();
+  readonly waiters = new Map<string, Waiter[]>();
+  readonly singles = new Map<string, Promise<InstanceRecord>>();
+  streaming: AbortController | undefined;
+  listeners = new Set<(r: InstanceRecord) => void>();
+}
+
+/** Instance URL of a series: `<series base>/instances/<sop>`; image id of frame n: `wadors:<instance URL>/frames/n`. */
+export const instanceUrl = (seriesBase: string, sop: string) => `${seriesBase}/instances/${sop}`;
+export const frameImageId = (seriesBase: string, sop: string, frame = 1) => `wadors:${instanceUrl(seriesBase, sop)}/frames/${frame}`;
+
+class FrameStore {
+  private readonly series = new Map<string, SeriesState>();
+
+  /** Declares a session series: its image ids are served from records from now on. */
+  register(seriesBase: string): void {
+    if (!this.series.has(seriesBase)) this.series.set(seriesBase, new SeriesState());
+  }
+
+  /** Forgets a session's series (viewer closed): records dropped, streams aborted. */
+  forget(prefix: string): void {
+    for (const [base, s] of this.series)
+      if (base.startsWith(prefix)) {
+        s.streaming?.abort();
+        gate.drop(base);
+        this.series.delete(base);
+      }
+  }
+
+  handles(seriesBase: string): boolean {
+    return this.series.has(seriesBase);
+  }
+
+  /** Called for each record of a series as it arrives (series browser, ordering). */
+  onRecord(seriesBase: string, fn: (r: InstanceRecord) => void): () => void {
+    const s = this.series.get(seriesBase);
+    s?.listeners.add(fn);
+    return () => s?.listeners.delete(fn);
+  }
+
+  record(seriesBase: string, sop: string): InstanceRecord | undefined {
+    return this.series.get(seriesBase)?.records.get(sop);
+  }
+
+  private put(seriesBase: string, s: SeriesState, r: InstanceRecord): void {
+    if (s.records.has(r.sop)) return; // already here (its own request raced the series stream)
+    for (let f = 1; f <= r.frameCount; f++) loader.wadors.metaDataManager.add(frameImageId(seriesBase, r.sop, f), r.metadata);
+    s.records.set(r.sop, r);
+    const w = s.waiters.get(r.sop);
+    s.waiters.delete(r.sop);
+    for (const x of w ?? []) x.resolve(r);
+    for (const fn of s.listeners) fn(r);
+  }
+
+  /**
+   * Streams a whole series (once at a time per series). Resolves when the stream ends; images still waiting for
+   * an instance that did not come are then fetched on their own. Aborting rejects the waiting images.
+   */
+  async stream(seriesBase: string, signal?: AbortSignal): Promise<void> {
+    const s = this.series.get(seriesBase);
+    if (!s || s.streaming) return;
+    const ctrl = new AbortController();
+    s.streaming = ctrl;
+    const onAbort = () => ctrl.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await readRecords(`${seriesBase}/lps-frames`, (r) => this.put(seriesBase, s, r), ctrl.signal);
+    } catch (err) {
+      if (ctrl.signal.aborted) {
+        const e = new Error('Chargement annulé.');
+        for (const [, w] of s.waiters) for (const x of w) x.reject(e);
+        s.waiters.clear();
+        return;
+      }
+      void err; // a failed stream: the images still wanted are fetched one by one
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (s.streaming === ctrl) s.streaming = undefined;
+    }
+    for (const [sop, w] of [...s.waiters]) {
+      s.waiters.delete(sop);
+      this.single(seriesBase, s, sop).then(
+        (r) => w.forEach((x) => x.resolve(r)),
+        (e: Error) => w.forEach((x) => x.reject(e)),
+      );
+    }
+  }
+
+  private single(seriesBase: string, s: SeriesState, sop: string): Promise<InstanceRecord> {
+    let p = s.singles.get(sop);
+    if (!p) {
+      let got: InstanceRecord | undefined;
+      p = readRecords(`${instanceUrl(seriesBase, sop)}/lps-frames`, (r) => {
+        got = r;
+        this.put(seriesBase, s, r);
+      })
+        .then(() => {
+          if (!got) throw new Error('Image absente de la réponse du serveur.');
+          return s.records.get(sop) ?? got;
+        })
+        .finally(() => s.singles.delete(sop));
+      s.singles.set(sop, p);
+    }
+    return p;
+  }
+
+  /** The record of an instance: arrived, arriving with its series stream, or fetched on its own. */
+  instance(seriesBase: string, sop: string, needFrame?: number): Promise<InstanceRecord> {
+    const s = this.series.get(seriesBase);
+    if (!s) return Promise.reject(new Error('Série inconnue.'));
+    const have = s.records.get(sop);
+    if (have && (needFrame === undefined || have.frames[needFrame - 1])) return Promise.resolve(have);
+    if (have) {
+      // Its frame was already decoded once (image evicted from the cache since): fetch it again.
+      s.records.delete(sop);
+      return this.single(seriesBase, s, sop);
+    }
+    if (s.streaming) {
+      return new Promise<InstanceRecord | undefined>((resolve, reject) => s.waiters.set(sop, [...(s.waiters.get(sop) ?? []), { resolve, reject }])).then(
+        (r) => r ?? this.single(seriesBase, s, sop),
+      );
+    }
+    return this.single(seriesBase, s, sop);
+  }
+
+  /** Stops loading a series (the viewer left it): its stream is aborted, its waiting decodes dropped. */
+  cancel(seriesBase: string): void {
+    this.series.get(seriesBase)?.streaming?.abort();
+    gate.drop(seriesBase);
+  }
+
+  /** Hands over a frame's bytes (once: they are transferred to a decoder). */
+  takeFrame(seriesBase: string, sop: string, frame: number): ArrayBuffer | undefined {
+    const r = this.series.get(seriesBase)?.records.get(sop);
+    const b = r?.frames[frame - 1];
+    if (r && b) r.frames[frame - 1] = undefined;
+    return b;
+  }
+}
+
+export const frameStore = new FrameStore();
+
+let installed = false;
+
+/** Routes the `wadors:` image ids of session series through the frame store (once per page). */
+export function installFrameLoader(): void {
+  if (installed) return;
+  installed = true;
+  const original = loader.wadors.loadImage as (imageId: string, options?: object) => { promise: Promise<unknown>; cancelFn?: () => void };
+  cornerstone.registerImageLoader('wadors', ((imageId: string, options?: object) => {
+    const m = FRAME_ID.exec(imageId);
+    if (!m || !frameStore.handles(m[1]!)) return original(imageId, options);
+    const [, base, sop, f] = m;
+    const frame = Number(f);
+    const promise = (async () => {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const r = await frameStore.instance(base!, sop!, frame);
+        if (frame > r.frameCount) throw new Error(`Trame ${frame} absente de l'image.`);
+        await gate.acquire(base!);
+        try {
+          const bytes = frameStore.takeFrame(base!, sop!, frame);
+          if (!bytes) continue; // taken meanwhile by another request for the same image: fetch it again
+          const started = performance.now();
+          const image = (await loader.createImage(imageId, new Uint8Array(bytes), r.ts, options ?? {})) as { loadTimeInMS?: number };
+          image.loadTimeInMS = performance.now() - started;
+          return image;
+        } finally {
+          gate.release();
+        }
+      }
+      throw new Error("L'image n'a pas pu être obtenue.");
+    })();
+    return { promise, cancelFn: undefined };
+  }) as never);
+}
