@@ -1,12 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { AppError } from '../core/errors';
 import type { ParsedCda } from '../documents/types';
 import type { DocumentsPort } from './documents-port';
 
 /** What reading needs from the documents capability (a worker loads only these modules). */
 export type ReadDocumentsPort = Pick<DocumentsPort, 'readXdm' | 'parseCda'>;
+import { readMime, type MimeMessage } from './mime-read';
 import { parseReport } from './report-parse';
 import type { MessageOutcome } from './reception';
 import { RECEIVE_LIMITS, XDM_ATTACHMENT_NAME, XDM_SUBJECT_PREFIX, type MdnErrorCode } from './wire-profile';
@@ -45,11 +45,6 @@ export interface ReadMail {
   autoSubmitted: string;
 }
 
-function firstAddress(a: AddressObject | AddressObject[] | undefined): string | null {
-  const obj = Array.isArray(a) ? a[0] : a;
-  return obj?.value?.[0]?.address?.toLowerCase() ?? null;
-}
-
 /** Name of the first header whose raw bytes are not valid UTF-8 (`headerText` holds the bytes as latin1). */
 export function nonUtf8Header(headerText: string): string | undefined {
   if (!/[\u0080-\u00ff]/.test(headerText)) return undefined;
@@ -59,30 +54,26 @@ export function nonUtf8Header(headerText: string): string | undefined {
   return undefined;
 }
 
-export function isDocumentMail(parsed: ParsedMail): boolean {
-  return (parsed.subject ?? '').trim().startsWith(XDM_SUBJECT_PREFIX) || parsed.attachments.some((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
+export function isDocumentMail(mail: MimeMessage): boolean {
+  return (mail.subject ?? '').trim().startsWith(XDM_SUBJECT_PREFIX) || mail.parts.some((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
 }
 
 export async function readMail(src: MailSource, docs: ReadDocumentsPort): Promise<ReadMail> {
   const source = src.raw ?? src.headersOnly ?? Buffer.alloc(0);
-  const p = await simpleParser(source, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  const p = readMime(source);
   const headerEnd = source.indexOf('\r\n\r\n');
   const headerText = source.subarray(0, headerEnd >= 0 ? headerEnd : Math.min(source.length, 64 * 1024)).toString('latin1');
-  const base: MessageOutcome = { uid: src.uid, messageId: p.messageId ?? null, from: firstAddress(p.from), subject: p.subject ?? null, kind: 'other', documents: [] };
-  const common = {
-    headerText,
-    dnt: firstAddress(p.headers.get('disposition-notification-to') as AddressObject | undefined),
-    autoSubmitted: String(p.headers.get('auto-submitted') ?? 'no').toLowerCase(),
-  };
+  const base: MessageOutcome = { uid: src.uid, messageId: p.messageId, from: p.from, subject: p.subject, kind: 'other', documents: [] };
+  const common = { headerText, dnt: p.dispositionNotificationTo, autoSubmitted: (p.header('auto-submitted') ?? 'no').toLowerCase() };
   const done = (o: Partial<MessageOutcome>, prepared?: PreparedDoc[]): ReadMail => ({ ...common, outcome: { ...base, ...o }, ...(prepared ? { prepared } : {}) });
-  const report = parseReport(p, src.raw);
+  const report = parseReport(p);
   if (report) return done({ kind: 'report', report });
   if (!isDocumentMail(p)) return done({ kind: 'other' });
   // MSSanté mails are UTF-8 everywhere: raw 8-bit header bytes in another charset are refused, not guessed.
   const badHeader = nonUtf8Header(headerText);
   if (badHeader) return done({ kind: 'rejected', error: { code: '906', detail: `header ${badHeader} is not valid UTF-8 (raw 8-bit bytes in another charset)` } });
   if (!src.raw) return done({ kind: 'rejected', error: { code: '906', detail: `message too large (${src.size} bytes > ${RECEIVE_LIMITS.maxMessageBytes})` } });
-  const xdms = p.attachments.filter((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
+  const xdms = p.parts.filter((a) => (a.filename ?? '').toLowerCase() === XDM_ATTACHMENT_NAME.toLowerCase());
   if (xdms.length !== 1) {
     return done({ kind: 'rejected', error: { code: '906', detail: xdms.length ? 'more than one IHE_XDM.zip attachment' : 'XDM subject without IHE_XDM.zip attachment' } });
   }
@@ -96,7 +87,7 @@ export async function readMail(src: MailSource, docs: ReadDocumentsPort): Promis
   }
 }
 
-async function prepare(zip: Buffer, p: ParsedMail, docs: ReadDocumentsPort): Promise<PreparedDoc[]> {
+async function prepare(zip: Buffer, p: MimeMessage, docs: ReadDocumentsPort): Promise<PreparedDoc[]> {
   const read = await docs.readXdm(zip, {
     limits: { maxEntries: 200, maxTotalUncompressed: 200 * 1024 * 1024, maxEntryUncompressed: 100 * 1024 * 1024, maxRatio: 200, maxMetadataBytes: 8 * 1024 * 1024 },
     // A received archive is at most RECEIVE_LIMITS.maxXdmBytes compressed: its documents are read in memory
@@ -107,7 +98,7 @@ async function prepare(zip: Buffer, p: ParsedMail, docs: ReadDocumentsPort): Pro
     const fatal = read.problems.filter((x) => x.severity === 'error');
     if (fatal.length) throw new AppError(fatal[0]!.code, 'XDM invalide', fatal.map((x) => x.code).join(','));
     if (!read.documents.length) throw new AppError('XDM_EMPTY', 'XDM vide', 'no document in the XDM');
-    const pdfs = p.attachments.filter((a) => a.contentType === 'application/pdf' || (a.filename ?? '').toLowerCase().endsWith('.pdf'));
+    const pdfs = p.parts.filter((a) => a.contentType === 'application/pdf' || (a.filename ?? '').toLowerCase().endsWith('.pdf'));
     return read.documents.map((d, i) => {
       const out: PreparedDoc = { uniqueId: d.uniqueId, action: d.action ?? null };
       const errs = d.problems.filter((x) => x.severity === 'error');

@@ -1,4 +1,4 @@
-import type { ParsedMail } from 'mailparser';
+import type { MimeMessage } from './mime-read';
 
 /**
  * Incoming delivery and disposition reports (RFC 3464 DSN, RFC 8098 MDN): recognised in a parsed message and
@@ -28,26 +28,17 @@ export function parseDisposition(value: string): { state: 'integrated' | 'read' 
   return { state: 'other' };
 }
 
-/** The body of the first MIME part of this type, read from the raw source (mailparser folds some into the text). */
-function rawPart(raw: Buffer | undefined, mime: string): string | undefined {
-  if (!raw) return undefined;
-  const text = raw.toString('latin1');
-  const re = new RegExp(`Content-Type:\\s*${mime.replace('/', '\\/')}[^\\r\\n]*(?:\\r?\\n[ \\t][^\\r\\n]*)*(?:\\r?\\n[A-Za-z-]+:[^\\r\\n]*)*\\r?\\n\\r?\\n([\\s\\S]*?)(?:\\r?\\n--[^\\r\\n]+|$)`, 'i');
-  const m = re.exec(text);
-  return m?.[1];
-}
-
-export function parseReport(mail: ParsedMail, raw?: Buffer): ReportStatus | undefined {
-  const ct = mail.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
-  if (!ct || ct.value?.toLowerCase() !== 'multipart/report') return undefined;
-  const type = (ct.params?.['report-type'] ?? '').toLowerCase();
-  const part = (mime: string) => mail.attachments.find((a) => a.contentType.toLowerCase() === mime);
+export function parseReport(mail: MimeMessage): ReportStatus | undefined {
+  const ct = mail.contentType;
+  if (ct.value !== 'multipart/report') return undefined;
+  const type = (ct.params['report-type'] ?? '').toLowerCase();
+  const part = (mime: string) => mail.parts.find((a) => a.contentType === mime);
   const headersPart = part('text/rfc822-headers') ?? part('message/rfc822');
   const originalFromHeaders = headersPart ? fields(headersPart.content.toString('utf8')).get('message-id') : undefined;
-  const inReplyTo = typeof mail.inReplyTo === 'string' ? mail.inReplyTo : undefined;
+  const inReplyTo = mail.inReplyTo ?? undefined;
   if (type === 'disposition-notification') {
     const p = part('message/disposition-notification');
-    const body = p ? p.content.toString('utf8') : rawPart(raw, 'message/disposition-notification');
+    const body = p?.content.toString('utf8');
     const f = body ? fields(body) : new Map<string, string>();
     const disposition = f.get('disposition') ?? '';
     const d = parseDisposition(disposition);
@@ -61,7 +52,7 @@ export function parseReport(mail: ParsedMail, raw?: Buffer): ReportStatus | unde
   }
   if (type === 'delivery-status') {
     const p = part('message/delivery-status') ?? part('message/global-delivery-status');
-    const text = p ? p.content.toString('utf8') : (rawPart(raw, 'message/delivery-status') ?? rawPart(raw, 'message/global-delivery-status') ?? '');
+    const text = p?.content.toString('utf8') ?? '';
     const blocks = text.split(/\r?\n\r?\n/).map(fields);
     const perMessage = blocks[0] ?? new Map<string, string>();
     const rcpt = blocks.slice(1).find((b) => b.has('action')) ?? new Map<string, string>();
