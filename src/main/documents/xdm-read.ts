@@ -1,6 +1,7 @@
 /**
  * IHE_XDM.zip reader: tolerant of real-world variants (subset names, case, __MACOSX/), strict on safety.
- * - streamed with yauzl (central directory first, entries inflated as streams): memory stays bounded;
+ * - streamed with yauzl (central directory first, entries inflated as streams): memory stays bounded; an
+ *   archive already in memory has its kept entries inflated in one call each, under the same caps;
  * - caps on entry count (checked from the end-of-central-directory record before any entry is read),
  *   declared and actual uncompressed sizes, compression ratio;
  * - refuses zip-slip and absolute paths anywhere in the archive;
@@ -14,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { AppError } from '../core/errors';
 import { parseCda } from './cda-parse';
@@ -156,7 +158,44 @@ function capped(max: number, onChunk?: (c: Buffer) => void): Transform {
   });
 }
 
-async function readToBuffer(zf: ZipFile, e: Entry, max: number): Promise<Buffer> {
+/**
+ * An entry of an archive held in memory, inflated in one call (no stream machinery: received mails open many
+ * small archives). Same guarantees as the streamed path: the output is capped (`maxOutputLength`) and must
+ * have exactly the size the central directory declares; encrypted entries and unknown methods are unreadable.
+ */
+function inflateInMemory(zip: Buffer, e: Entry, max: number): Buffer {
+  const at = e.relativeOffsetOfLocalHeader;
+  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) throw new Error(`invalid local file header signature at ${at}`);
+  if (e.generalPurposeBitFlag & 0x1) throw new Error('entry is encrypted');
+  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+  const end = start + e.compressedSize;
+  if (end > zip.length) throw new Error(`entry data runs past the end of the archive (${end} > ${zip.length})`);
+  const data = zip.subarray(start, end);
+  const cap = Math.min(max, e.uncompressedSize);
+  let out: Buffer;
+  if (e.compressionMethod === 0) out = data;
+  else if (e.compressionMethod === 8) {
+    try {
+      out = zlib.inflateRawSync(data, { maxOutputLength: cap + 1 });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: inflates beyond ${cap} bytes`);
+      throw err;
+    }
+  } else throw new Error(`unsupported compression method ${e.compressionMethod}`);
+  if (out.length > max) throw refuse('XDM_TOO_LARGE', UNSAFE, `entry larger than ${max} bytes once inflated`);
+  if (out.length !== e.uncompressedSize) throw new Error(`too many bytes or too few: expected ${e.uncompressedSize}, got ${out.length}`);
+  return out;
+}
+
+async function readToBuffer(zf: ZipFile, e: Entry, max: number, zip?: Buffer): Promise<Buffer> {
+  if (zip) {
+    try {
+      return inflateInMemory(zip, e, max);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: ${(err as Error).message}`);
+    }
+  }
   const chunks: Buffer[] = [];
   try {
     const s = await openStream(zf, e);
@@ -194,7 +233,8 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
     if (!metaName) throw refuse('XDM_NO_METADATA', "L'archive XDM ne contient pas de fichier METADATA.XML.", `entries: ${entries.slice(0, 20).map((e) => e.fileName).join(', ')}`);
     if (metas.length > 1) problems.push({ code: 'XDM_MULTIPLE_SUBSETS', severity: 'warning', message: `Plusieurs sous-dossiers ; seul ${metaName} est lu.` });
     const subsetPath = metaName.slice(0, metaName.lastIndexOf('/') + 1);
-    const metaBytes = await readToBuffer(zf, byLower.get(metaName.toLowerCase())!, limits.maxMetadataBytes);
+    const zip = typeof input === 'string' ? undefined : input;
+    const metaBytes = await readToBuffer(zf, byLower.get(metaName.toLowerCase())!, limits.maxMetadataBytes, zip);
     let meta;
     try {
       meta = parseEbrim(metaBytes);
@@ -263,6 +303,12 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       const hash = crypto.createHash('sha1');
       let size = 0;
       try {
+        if (keep && zip) {
+          const out = inflateInMemory(zip, entry, Math.min(limits.maxEntryUncompressed, memoryBudget - inMemory));
+          hash.update(out);
+          size = out.length;
+          chunks.push(out);
+        } else {
         const s = await openStream(zf, entry);
         const counter = capped(keep ? Math.min(limits.maxEntryUncompressed, memoryBudget - inMemory) : limits.maxEntryUncompressed, (c) => {
           hash.update(c);
@@ -275,6 +321,7 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
           });
         } else {
           await pipeline(s, counter, fs.createWriteStream(target, { flags: 'wx' }));
+        }
         }
       } catch (err) {
         if (target) fs.rmSync(target, { force: true });
