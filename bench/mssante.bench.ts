@@ -27,19 +27,19 @@ const SENDER = `jean.dupont@${DOMAIN}`;
 const APP = `pfi.ch-sandbox@${DOMAIN}`;
 
 let peak = 0;
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 
 /** Wall time, CPU time of the whole process (every thread, workers included) and peak RSS of one phase. */
 async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number; peakRss: number }> {
   (global as { gc?: () => void }).gc?.();
-  peak = process.memoryUsage().rss;
+  peak = process.memoryUsage.rss();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const value = await fn();
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage.rss());
   return { value, ms, cpuMs: (c.user + c.system) / 1000, peakRss: peak };
 }
 
