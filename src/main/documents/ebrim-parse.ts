@@ -138,10 +138,32 @@ function submissionSet(e: Element): XdsSubmissionSet {
   };
 }
 
+/**
+ * Descendant elements of `root` in document order, grouped by namespace + local name: one walk of the tree
+ * instead of one `getElementsByTagNameNS` walk per kind of object.
+ */
+function descendantsByName(root: Element): Map<string, Element[]> {
+  const out = new Map<string, Element[]>();
+  const stack: Element[] = [];
+  const push = (e: Element) => {
+    for (let c = e.lastChild; c; c = c.previousSibling) if (c.nodeType === 1) stack.push(c as Element);
+  };
+  push(root);
+  for (let e = stack.pop(); e; e = stack.pop()) {
+    const key = `${e.namespaceURI ?? ''} ${e.localName ?? e.nodeName}`;
+    const list = out.get(key);
+    if (list) list.push(e);
+    else out.set(key, [e]);
+    push(e);
+  }
+  return out;
+}
+
 /** Parses any ebRIM 3.0 message we meet. XML goes through safe-xml (XML_INVALID on DTD/entities). */
 export function parseEbrim(xml: string | Buffer): EbrimParsed {
   const doc = parseXml(xml, 'ebRIM').documentElement!;
-  const all = (local: string) => Array.from(doc.getElementsByTagNameNS(XDS.NS_RIM, local));
+  const byName = descendantsByName(doc);
+  const all = (local: string, ns: string = XDS.NS_RIM) => byName.get(`${ns} ${local}`) ?? [];
   const ssNodeTargets = new Set(all('Classification').filter((c) => attr(c, 'classificationNode') === XDS.SS_NODE).map((c) => attr(c, 'classifiedObject')));
   const packages = all('RegistryPackage');
   const submissionSets = packages
@@ -156,7 +178,7 @@ export function parseEbrim(xml: string | Buffer): EbrimParsed {
     slots: slots(a),
   }));
   const objectRefs = all('ObjectRef').map((o) => attr(o, 'id') ?? '').filter(Boolean);
-  const errors: RegistryError[] = Array.from(doc.getElementsByTagNameNS(XDS.NS_RS, 'RegistryError')).map((e) => ({
+  const errors: RegistryError[] = all('RegistryError', XDS.NS_RS).map((e) => ({
     errorCode: attr(e, 'errorCode') ?? '',
     codeContext: attr(e, 'codeContext') ?? '',
     severity: attr(e, 'severity') ?? '',
