@@ -5,7 +5,7 @@ import type { Core } from '../core/app-core';
  * store (AES-256-GCM, data key protected by the OS keychain in Electron), never in the settings table, never
  * returned to the renderer. Capabilities read them here.
  */
-export type ConfigSecret = 'dmp-p12-password' | 'psc-client-secret';
+export type ConfigSecret = 'dmp-p12-password' | 'psc-client-secret' | 'annuaire-api-key';
 
 const blobId = (name: ConfigSecret) => `config-secret-${name}`;
 

@@ -28,7 +28,7 @@ export const ANS_EXTRACTION_HEADER = [
   'Libellé commune',
 ].join('|');
 
-export const DIRECTORY_COLUMNS: Record<keyof Omit<DirectoryEntry, never>, string[]> = {
+export const DIRECTORY_COLUMNS: Record<keyof Omit<DirectoryEntry, 'source'>, string[]> = {
   address: ['adresse bal', 'adresse messagerie', 'adresse mssante', 'adresse de messagerie', 'mail'],
   kind: ['type bal', 'type de bal'],
   nationalId: ['identification nationale pp', 'identifiant pp', 'identifiant national', 'rpps'],

@@ -1,7 +1,8 @@
 import type { ReceivedDocument } from '../../shared/api/mssante';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
-import { importDirectory, searchDirectory } from './directory';
+import { importDirectory } from './directory';
+import { registerDirectoryOnlineHandlers, searchDirectoryWithOnline } from './directory-online';
 import { mssanteOf } from './service';
 
 interface DocRow {
@@ -96,10 +97,11 @@ export function registerMssanteHandlers(core: Core): void {
       core.audit.append({ actor: 'utilisateur', action: 'mssante.document.attached', subject: row.doc_ext ? `${row.doc_root}^${row.doc_ext}` : row.doc_root, outcome: 'success', details: { rowId: id, patientId, transport: ctx.transport } });
       return toReceivedDocument(core.db.prepare('SELECT * FROM mss_documents WHERE id = ?').get(id) as DocRow);
     })
-    .register('mssante.directory.search', (q) => searchDirectory(core.db, q))
+    .register('mssante.directory.search', (q) => searchDirectoryWithOnline(core, q))
     .register('mssante.directory.import', async ({ file }) => {
       const r = await importDirectory(core.db, file);
       core.audit.append({ actor: 'utilisateur', action: 'mssante.directory.import', subject: file, outcome: 'success', details: { rows: r.rows, skipped: r.skipped } });
       return r;
     });
+  registerDirectoryOnlineHandlers(core);
 }

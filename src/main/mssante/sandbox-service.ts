@@ -1,4 +1,5 @@
 import { ANS_EXTRACTION_HEADER } from './directory';
+import { startSandboxDirectoryFhir } from './directory-fhir-sandbox';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxContext, SandboxService } from '../sandbox/service';
@@ -107,6 +108,9 @@ export const mailSandboxService: SandboxService = {
     const directoryFile = path.join(ctx.sandboxDir, 'mail', 'annuaire-mssante-extraction.txt');
     fs.mkdirSync(path.dirname(directoryFile), { recursive: true, mode: 0o700 });
     fs.writeFileSync(directoryFile, directoryExtraction(accounts.map((a) => ({ address: a.address, kind: a.kind, family: a.family, given: a.given, nationalId: a.nationalId, profession: a.profession }))));
+    // The online FHIR annuaire of the sandbox (same people + online-only ones), profile section `directoryFhir`.
+    const fhir = await startSandboxDirectoryFhir(ctx, { dir, accounts: [...accounts], domain: SANDBOX_MAIL_DOMAIN, caFile: anchors, serverCert, serverKey });
+    profile.directoryFhir = fhir.section;
     profile.accounts = accounts.map((a) => ({
       address: a.address,
       kind: a.kind,
@@ -130,6 +134,6 @@ export const mailSandboxService: SandboxService = {
     };
     const patients = (Array.isArray(profile.patients) ? profile.patients : []) as { ins?: string }[];
     if (!patients.some((p) => p.ins === SANDBOX_PATIENT.ins)) profile.patients = [...patients, { ...SANDBOX_PATIENT }];
-    return { url: `imap://${ctx.host}:${ports.imap}`, ports: { ...ports } };
+    return { url: `imap://${ctx.host}:${ports.imap}`, ports: { ...ports, directoryFhir: fhir.port } };
   },
 };

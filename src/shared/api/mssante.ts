@@ -134,6 +134,8 @@ export const DirectoryEntry = z.object({
   organization: z.string().nullable(),
   city: z.string().nullable(),
   postalCode: z.string().nullable(),
+  /** Where the entry comes from: the local index of the bulk extraction, or the online FHIR annuaire. */
+  source: z.enum(['local', 'annuaire-fhir']).optional(),
 });
 export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
 
@@ -146,9 +148,32 @@ export const DirectoryQuery = z
     city: z.string().max(100).optional(),
     nationalId: z.string().max(30).optional(),
     limit: z.number().int().min(1).max(200).default(50),
+    /** Also ask the online FHIR annuaire (ANS Annuaire Santé); local results come first. */
+    online: z.boolean().default(false),
   })
   .strict();
 export type DirectoryQuery = z.input<typeof DirectoryQuery>;
+
+export const DirectorySearchResult = z.object({
+  /** Local matches counted up to 1000, plus the online entries added (not already in the local index). */
+  total: z.number().int(),
+  entries: z.array(DirectoryEntry),
+  tookMs: z.number(),
+  /** With `online`: what the online annuaire added. */
+  online: z.object({ added: z.number().int(), duplicates: z.number().int(), more: z.boolean(), tookMs: z.number(), requests: z.number().int() }).optional(),
+  /** With `online`: why the online part failed (the local results are still there). */
+  warning: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type DirectorySearchResult = z.infer<typeof DirectorySearchResult>;
+
+/** The online annuaire configuration as the settings screen sees it (never the API key itself). */
+export const DirectoryOnlineView = z.object({
+  /** `sandbox`: the sandbox's FHIR annuaire (active sandbox profile); `settings`: the production settings. */
+  source: z.enum(['sandbox', 'settings']),
+  baseUrl: z.string(),
+  apiKeySet: z.boolean(),
+});
+export type DirectoryOnlineView = z.infer<typeof DirectoryOnlineView>;
 
 export const mssanteMethods = {
   'mssante.accounts.list': {
@@ -202,7 +227,17 @@ export const mssanteMethods = {
     summary: 'Multi-criteria search of MSSanté addresses in the local directory index.',
     input: DirectoryQuery,
     /** `total` counts matches up to 1000 (then: more than 1000, refine the search); entries sorted by name. */
-    output: z.object({ total: z.number().int(), entries: z.array(DirectoryEntry), tookMs: z.number() }),
+    output: DirectorySearchResult,
+  },
+  'mssante.directory.online.get': {
+    summary: 'The online FHIR annuaire configuration of the active profile (base URL, whether an API key is set).',
+    input: z.object({}).strict(),
+    output: DirectoryOnlineView,
+  },
+  'mssante.directory.online.set': {
+    summary: 'Production settings of the online FHIR annuaire: base URL (https) and API key (stored encrypted; omitted = keep).',
+    input: z.object({ baseUrl: z.string().min(1).max(500).optional(), apiKey: z.string().min(1).max(500).optional(), clearApiKey: z.boolean().optional() }).strict(),
+    output: DirectoryOnlineView,
   },
   'mssante.directory.import': {
     summary: 'Imports the ANS public bulk extraction of MSSanté mailboxes into the local index.',
