@@ -76,6 +76,7 @@ interface ContactPoint {
   extension?: Extension[];
 }
 interface Identifier {
+  use?: string;
   system?: string;
   value?: string;
   type?: CodeableConcept;
