@@ -77,6 +77,9 @@ export class InboxSync {
         this.saveCursor(account.address, mailbox, uidValidity, last);
         return report;
       }
+      // A large delivery is likely (fresh session: uidNext is current): start the reading workers now, so they
+      // boot while the metadata is fetched.
+      if (Number(box.uidNext ?? 0) - 1 - last >= POOL_MIN_MESSAGES) this.readers.pool();
       // Light metadata of every new message (UID, size, flags): a few bytes each.
       const pending: { uid: number; size: number; flags: Set<string> }[] = [];
       for await (const m of client.fetch(`${last + 1}:*`, { uid: true, size: true, flags: true }, { uid: true })) {

@@ -48,6 +48,13 @@ export class MailReadPool implements MailReader {
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
   }
 
+  /** Starts every worker now (they boot in parallel with whatever the caller does next). */
+  warm(): this {
+    for (let i = 0; i < this.size; i++) this.slots[i] ??= this.spawn(i);
+    this.touch();
+    return this;
+  }
+
   read(src: MailSource): Promise<ReadMail> {
     const i = this.next++ % this.size;
     const slot = (this.slots[i] ??= this.spawn(i));

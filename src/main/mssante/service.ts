@@ -59,7 +59,7 @@ export class MssanteService {
     })((account, opts) => this.token(account, opts));
     this.outbox = new Outbox(core.db, core.blobs, core.audit, (a) => this.account(a), this.ctx);
     this.reception = new Reception({ db: core.db, blobs: core.blobs, audit: core.audit, patients: this.patients, outbox: this.outbox, documents: documentsPort, nil: () => this.nil() });
-    const readers = { inline: inlineReader(documentsPort), pool: () => (this.readPool ??= new MailReadPool()) };
+    const readers = { inline: inlineReader(documentsPort), pool: () => (this.readPool ??= new MailReadPool()).warm() };
     this.sync = new InboxSync(core.db, this.reception, this.ctx, readers);
     core.onClose(async () => {
       await this.readPool?.close();
