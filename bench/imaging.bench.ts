@@ -63,7 +63,7 @@ async function main() {
     const { baseUrl } = sessions.open(kos);
 
     console.log(`\nCT ${ct.series[0]!.instances.length} × 512² slices, loopback, median of ${RUNS} runs`);
-    console.log('syntax        | raw WADO-RS | client 1st | viewer 1st frame | client full | ratio | MiB   | decode/frame | transfer‖decode(2w)');
+    console.log('syntax        | raw WADO-RS | client 1st | viewer 1st frame | client full | ratio | record stream | ratio | MiB   | decode/frame | transfer‖decode(2w)');
     for (const t of kosTargets(kos).targets) {
       const tsUid = ct.series.find((s) => s.seriesInstanceUid === t.series.seriesInstanceUid)!.transferSyntaxUid;
       const name = tsUid === TS.ExplicitLE ? 'uncompressed' : tsUid === TS.JpegLsLossless ? 'JPEG-LS' : 'JPEG 2000';
@@ -71,6 +71,7 @@ async function main() {
       const first: number[] = [];
       const full: number[] = [];
       const firstFrame: number[] = [];
+      const records: number[] = [];
       let bytes = 0;
       for (let r = 0; r < RUNS; r++) {
         // Baseline: plain fetch of the whole series, bytes only.
@@ -87,6 +88,11 @@ async function main() {
           n++;
         }
         full.push(performance.now() - s);
+        // What the viewer reads: the series as instance records (metadata + frames) from the stream handler.
+        s = performance.now();
+        const rec = await handler(new Request(`${baseUrl}/studies/${t.study.studyInstanceUid}/series/${t.series.seriesInstanceUid}/lps-frames`));
+        for await (const _ of rec.body as unknown as AsyncIterable<Uint8Array>) void _;
+        records.push(performance.now() - s);
         // The viewer's first request: one frame through the renderer handler.
         const sop = t.series.instances[(r * 37) % t.series.instances.length]!.sopInstanceUid;
         s = performance.now();
@@ -112,7 +118,7 @@ async function main() {
       const n = t.series.instances.length;
       const overlapped = Math.max(median(full), (decode * n) / 2);
       console.log(
-        `${name.padEnd(13)} | ${ms(median(raw))}   | ${ms(median(first))} | ${ms(median(firstFrame))}        | ${ms(median(full))}   | ${(median(full) / median(raw)).toFixed(2)}× | ${(bytes / 1048576).toFixed(0).padStart(5)} | ${decode ? `${decode.toFixed(1).padStart(7)} ms` : '      —   '}   | ${decode ? ms(overlapped) : '     —'}`,
+        `${name.padEnd(13)} | ${ms(median(raw))}   | ${ms(median(first))} | ${ms(median(firstFrame))}        | ${ms(median(full))}   | ${(median(full) / median(raw)).toFixed(2)}× | ${ms(median(records))}     | ${(median(records) / median(raw)).toFixed(2)}× | ${(bytes / 1048576).toFixed(0).padStart(5)} | ${decode ? `${decode.toFixed(1).padStart(7)} ms` : '      —   '}   | ${decode ? ms(overlapped) : '     —'}`,
       );
     }
     console.log('\nTargets (issue 7): first image ≤ 150 ms; uncompressed full load ≤ 1.2× raw; compressed: transfer and decode overlapped.');

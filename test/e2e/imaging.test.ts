@@ -196,6 +196,26 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
     await screenshot('viewer-j2k');
   });
 
+  it('shows the colour captures, the lossless JPEG one decoded by our own decoder (transfer syntax .70)', async () => {
+    await page.getByRole('button', { name: '← Retour aux examens' }).click();
+    await page.getByRole('row', { name: /Captures couleur/ }).getByRole('button', { name: 'Ouvrir les images' }).click();
+    await page.getByRole('heading', { name: /Captures couleur/ }).waitFor();
+    await page.locator('.viewer-series-item', { hasText: /JPEG sans perte/ }).click();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-first-image-ms'), null, { timeout: 30_000 });
+    expect(await page.locator('.viewer-error').count()).toBe(0);
+    // Colour: the red, green and blue channels differ somewhere on the canvas.
+    const colour = await page.locator('[data-testid=viewer-viewport] canvas').evaluate((c: HTMLCanvasElement) => {
+      const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      let coloured = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - data[i + 1]!) > 40 || Math.abs(data[i + 1]! - data[i + 2]!) > 40) coloured++;
+      return coloured / (data.length / 4);
+    });
+    expect(colour).toBeGreaterThan(0.05);
+    // The thumbnails of colour series are drawn too (they used to stay black for RLE and lossless JPEG).
+    await expect.poll(async () => Math.min(...(await thumbnailLevels())), { timeout: 20_000 }).toBeGreaterThan(3);
+    await screenshot('viewer-jpeg-lossless');
+  });
+
   it('opens the MR exam from its CR-IMG report (accession number link)', async () => {
     await page.getByRole('button', { name: '← Retour aux examens' }).click();
     await page.getByRole('row', { name: /IRM cérébrale/ }).getByRole('button', { name: /CR d'imagerie médicale/ }).click();

@@ -95,7 +95,8 @@ export async function seriesRecordStream(client: DicomwebClient, target: SeriesT
     cancel() {
       void it.return?.(undefined);
     },
-  });
+    // Read ahead of the renderer (up to a few dozen frames): the PACS keeps sending while the renderer is busy.
+  }, new ByteLengthQueuingStrategy({ highWaterMark: 16 << 20 }));
 }
 
 /** One instance as a record (cache-aware). */

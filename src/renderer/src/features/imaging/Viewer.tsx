@@ -20,8 +20,18 @@ const TOOLS: { id: ToolName; label: string; key: string }[] = [
 // Requests in flight for the rest of a series: enough to keep the pipe full while main hands out the frames of
 // its series retrieval (6 left main waiting; Chromium queues what exceeds its per-host connection limit).
 const PRELOAD_CONCURRENCY = 12;
+/** Transfer syntaxes whose frames need no decoding (their series stream starts with the first image's transfer). */
+const NATIVE_SYNTAXES = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99']);
 
-type CsImage = { imageId: string; windowWidth: number | number[]; windowCenter: number | number[]; color: boolean };
+type CsImage = {
+  imageId: string;
+  windowWidth: number | number[];
+  windowCenter: number | number[];
+  color: boolean;
+  rows: number;
+  columns: number;
+  getPixelData(): ArrayLike<number>;
+};
 type CsViewport = {
   scale: number;
   invert: boolean;
@@ -33,9 +43,30 @@ type CsViewport = {
 
 const first0 = (v: number | number[]): number => (Array.isArray(v) ? (v[0] ?? 0) : v);
 
-/** A series thumbnail: the image fitted to the canvas with its own window. */
+/**
+ * A series thumbnail: the image fitted to the canvas. Grey images through cornerstone with their own window;
+ * colour ones drawn here from their RGB(A) samples (cornerstone's renderToCanvas left them black).
+ */
 function drawThumbnail(canvas: HTMLCanvasElement, image: CsImage): void {
-  cornerstone.renderToCanvas(canvas, image as never);
+  if (!image.color) {
+    cornerstone.renderToCanvas(canvas, image as never);
+    return;
+  }
+  const { columns: w, rows: h } = image;
+  const px = image.getPixelData();
+  const off = document.createElement('canvas');
+  off.width = w;
+  off.height = h;
+  const octx = off.getContext('2d')!;
+  const data = octx.createImageData(w, h);
+  if (px.length === w * h * 4) data.data.set(px);
+  else for (let i = 0, j = 0; i < w * h; i++, j += 3) data.data.set([px[j]!, px[j + 1]!, px[j + 2]!, 255], i * 4);
+  octx.putImageData(data, 0, 0);
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const scale = Math.min(canvas.width / w, canvas.height / h);
+  ctx.drawImage(off, (canvas.width - w * scale) / 2, (canvas.height - h * scale) / 2, w * scale, h * scale);
 }
 
 function formatDicomDate(d: string | undefined): string {
@@ -161,19 +192,24 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     delete el.dataset.streamMs;
     const statsAtStart = { frames: decodeStats.frames, ms: decodeStats.totalMs };
     void (async () => {
-      // The first image on its own request; the series stream once its record is in (not competing with it).
+      // The first image on its own request; the series stream once that image's record is in — or, for a
+      // compressed series, once it is on screen (its decode does not share the cores with the stream's).
       const first = cornerstone.loadAndCacheImage(ids[0]!);
       // (Not again for a series whose images are all in cornerstone's cache already.)
       const stream = s.stream && ids.some((id) => !(cornerstone.imageCache.getImageLoadObject(id) as unknown)) ? s.stream : undefined;
-      const streamed = stream
-        ? frameStore
-            .instance(stream.base, stream.sops[0]!)
-            .catch(() => undefined)
-            .then(() => (abort.signal.aborted ? undefined : frameStore.stream(stream.base, abort.signal)))
-            .then(() => {
-              el.dataset.streamMs = String(Math.round(performance.now() - started));
-            })
-        : undefined;
+      let streamed: Promise<void> | undefined;
+      const startStream = () => {
+        if (!stream || streamed || abort.signal.aborted) return;
+        streamed = frameStore.stream(stream.base, abort.signal).then(() => {
+          el.dataset.streamMs = String(Math.round(performance.now() - started));
+        });
+      };
+      if (stream) {
+        frameStore.instance(stream.base, stream.sops[0]!).then(
+          (r) => NATIVE_SYNTAXES.has(r.ts) && startStream(),
+          () => undefined,
+        );
+      }
       try {
         const image = (await first) as CsImage;
         if (cancelled) return;
@@ -181,6 +217,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         cornerstone.displayImage(el, image as never, vp as never);
         defaultVoi.current = { windowWidth: first0(image.windowWidth) || vp.voi.windowWidth, windowCenter: first0(image.windowCenter) || vp.voi.windowCenter };
         el.dataset.firstImageMs = String(Math.round(performance.now() - started));
+        startStream(); // before the other images are asked for: they wait for their records
         setReady(true);
         onFirstImage?.();
       } catch (err) {
@@ -250,10 +287,10 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
   }, [current, active?.key]);
 
   // Thumbnails: one image per series (the middle one), drawn once the current series has started; each series
-  // on its own (the current one's middle image arrives with its stream).
+  // on its own (the current one's middle image arrives with its stream). A thumbnail started is always finished
+  // (the series list may change meanwhile: the canvas stays, keyed by its series).
   useEffect(() => {
     if (!ready) return;
-    let cancelled = false;
     for (const s of series) {
       const canvas = thumbs.current.get(s.key);
       if (!canvas || canvas.dataset.drawn || canvas.dataset.drawing || !s.imageIds.length) continue;
@@ -261,16 +298,12 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
       void cornerstone
         .loadAndCacheImage(s.imageIds[Math.floor(s.imageIds.length / 2)]!)
         .then((image) => {
-          if (cancelled) return;
           drawThumbnail(canvas, image as unknown as CsImage);
           canvas.dataset.drawn = '1';
         })
         .catch(() => undefined /* the series card shows its error */)
         .finally(() => delete canvas.dataset.drawing);
     }
-    return () => {
-      cancelled = true;
-    };
   }, [ready, series]);
 
   const withViewport = useCallback((fn: (vp: CsViewport) => void) => {

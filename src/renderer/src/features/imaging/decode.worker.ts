@@ -11,6 +11,7 @@ import libjpegFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs
 import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
 import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
+import { decodeJpegLossless } from './jpeg-lossless';
 import { decodeRle } from './rle';
 
 interface FrameInfo {
@@ -95,6 +96,8 @@ export const SUPPORTED_TRANSFER_SYNTAXES = [
   '1.2.840.10008.1.2.5',
   '1.2.840.10008.1.2.4.50',
   '1.2.840.10008.1.2.4.51',
+  '1.2.840.10008.1.2.4.57',
+  '1.2.840.10008.1.2.4.70',
   '1.2.840.10008.1.2.4.80',
   '1.2.840.10008.1.2.4.81',
   '1.2.840.10008.1.2.4.90',
@@ -119,6 +122,13 @@ async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array): Promis
     case '1.2.840.10008.1.2.4.51': {
       const { bytes } = await wasmDecode(codec('libjpeg', libjpegFactory, libjpegWasm), 'JPEGDecoder', data);
       return bytes;
+    }
+    case '1.2.840.10008.1.2.4.57':
+    case '1.2.840.10008.1.2.4.70': {
+      const j = decodeJpegLossless(data);
+      if (f.bitsAllocated <= 8 && j.pixels instanceof Uint16Array) throw new Error(`Précision JPEG ${j.precision} bits pour ${f.bitsAllocated} bits alloués`);
+      const samples = f.bitsAllocated > 8 && j.pixels instanceof Uint8Array ? Uint16Array.from(j.pixels) : j.pixels;
+      return typed(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength), f.bitsAllocated > 8 ? 16 : 8, signed);
     }
     case '1.2.840.10008.1.2.4.80':
     case '1.2.840.10008.1.2.4.81': {
