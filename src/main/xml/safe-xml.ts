@@ -1,7 +1,10 @@
 import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
 import { AppError } from '../core/errors';
+import { hasDtdMarkup, parseXmlFast } from './fast-parse';
+import { fastParserMatchesXmldom } from './self-check';
 import { installXmldomRegexCache } from './xmldom-regex-cache';
 
+// xmldom's own parser still serves the fallback below and libraries parsing through it (xadesjs).
 installXmldomRegexCache();
 
 /**
@@ -10,6 +13,9 @@ installXmldomRegexCache();
  *   external entity or DTD fetch can happen;
  * - a size cap;
  * - malformed XML is an error, not a partial tree.
+ * The tree is an @xmldom/xmldom Document built by our strict parser (`fast-parse.ts`, several times faster than
+ * xmldom's and stricter); should the installed xmldom ever lay its nodes out differently from what that parser
+ * reproduces (checked once at load), xmldom's own DOMParser is used instead.
  */
 export const MAX_XML_BYTES = 64 * 1024 * 1024;
 
@@ -19,13 +25,31 @@ export class XmlError extends AppError {
   }
 }
 
+let fast: boolean | undefined;
+/** Whether `parseXml` uses the fast parser (false only if the installed xmldom failed the load-time check). */
+export function usesFastParser(): boolean {
+  return (fast ??= fastParserMatchesXmldom());
+}
+
 export function parseXml(input: string | Uint8Array, what = 'XML'): Document {
   const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input);
   if (text.length > MAX_XML_BYTES) throw new XmlError(`${what}: larger than ${MAX_XML_BYTES} bytes`);
   // Refuse any DTD, wherever it stands (case-insensitive, also inside a leading BOM/comments).
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+  if (hasDtdMarkup(text)) {
     throw new XmlError(`${what}: a DOCTYPE/ENTITY declaration is not accepted (DTDs and entities are refused)`);
   }
+  if (usesFastParser()) {
+    try {
+      return parseXmlFast(text);
+    } catch (err) {
+      throw new XmlError(`${what}: ${(err as Error).message}`);
+    }
+  }
+  return parseWithXmldom(text, what);
+}
+
+/** xmldom's own parser, errors (not warnings) refused: the reference behaviour, and the fallback. */
+export function parseWithXmldom(text: string, what = 'XML'): Document {
   const errors: string[] = [];
   const parser = new DOMParser({
     onError: (level, msg) => {
