@@ -4,8 +4,9 @@
  * (identity for the CPS sign-in, DMP test server with the KOS, PACS: Orthanc + DICOMweb behind the proxy).
  * For the 300-slice CT stored uncompressed, JPEG-LS and JPEG 2000, each run on a cold cache (main's disk
  * cache emptied, new page). The figures share the machine's cores with Chromium, Orthanc and the proxy:
- *  - raw WADO-RS download of the same series (Node fetch through the proxy, bytes only) — the baseline;
- *  - viewer time to first image (series metadata known, i.e. after the KOS is resolved) and full load
+ *  - raw WADO-RS download of the same series (Node fetch through the proxy, bytes only), right before and right
+ *    after the viewer loads it, averaged — the baseline;
+ *  - viewer time to first image (from `imaging.open` resolving, i.e. once the KOS is resolved) and full load
  *    (all 300 frames decoded and in cornerstone's cache), and the ratio to the baseline;
  *  - decode cost per frame in the browser workers, and how close the full load is to transfer and decode
  *    fully overlapped across the workers: max(raw transfer, decode total / workers);
