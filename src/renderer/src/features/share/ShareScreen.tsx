@@ -520,14 +520,23 @@ function RecipientsStep(props: {
   const [results, setResults] = useState<DirectoryEntry[]>();
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState<ApiError>();
+  const [online, setOnline] = useState(false);
+  const [onlineWarning, setOnlineWarning] = useState<string>();
   const [manual, setManual] = useState('');
   const search = () => {
     if (!text.trim()) return;
     setSearching(true);
     setError(undefined);
+    setOnlineWarning(undefined);
     lps
-      .invoke('mssante.directory.search', { text: text.trim(), limit: 20 })
-      .then((r) => setResults(r.entries), (e) => setError(toApiError(e)))
+      .invoke('mssante.directory.search', { text: text.trim(), limit: 20, online })
+      .then(
+        (r) => {
+          setResults(r.entries);
+          setOnlineWarning(r.warning?.message);
+        },
+        (e) => setError(toApiError(e)),
+      )
       .finally(() => setSearching(false));
   };
   const add = (address: string, label: string) => {
@@ -568,7 +577,15 @@ function RecipientsStep(props: {
               Rechercher
             </button>
           </form>
+          <label className="share-directory-online">
+            <input type="checkbox" checked={online} onChange={(e) => setOnline(e.target.checked)} /> Inclure l'annuaire national en ligne
+          </label>
           {searching ? <Loading label="Recherche dans l'annuaire…" /> : null}
+          {onlineWarning ? (
+            <p className="field-message" role="status">
+              {onlineWarning}
+            </p>
+          ) : null}
           {error ? <ErrorNotice error={error} onRetry={search} /> : null}
           {results && results.length === 0 ? <Empty title="Aucune adresse trouvée dans l'annuaire." /> : null}
           {results && results.length > 0 ? (
@@ -583,6 +600,7 @@ function RecipientsStep(props: {
                       <br />
                       <small>{r.address}</small> {r.kind ? <StatusBadge tone="neutral">{r.kind === 'PER' ? 'personnelle' : r.kind === 'ORG' ? 'organisationnelle' : 'applicative'}</StatusBadge> : null}
                       {r.city ? <small className="muted"> — {r.city}</small> : null}
+                      {r.source === 'annuaire-fhir' ? <StatusBadge tone="neutral">en ligne</StatusBadge> : null}
                     </span>
                     <button type="button" className="button button-secondary" disabled={chosen} onClick={() => add(r.address, label)} aria-label={`Ajouter ${label}`}>
                       {chosen ? 'Ajouté' : 'Ajouter'}
