@@ -229,6 +229,29 @@ describe('mssante.directory.search with online', () => {
     expect(JSON.stringify(await core.registry.call('mssante.directory.online.get', {}))).not.toContain('prod-key');
   });
 
+  it('production profile: no key → warning; then the encrypted key and the Settings trust store reach the server', async () => {
+    const prodDir = path.join(tmp.dir, 'prod');
+    const prod = createCore({ dataDir: prodDir, runtime: 'node' });
+    try {
+      prod.profiles.saveProduction({ configuredAt: new Date().toISOString() });
+      await prod.registry.call('profile.choose', { profile: 'production' });
+      const none = await prod.registry.call('mssante.directory.search', { family: 'leroy', online: true });
+      expect(none.entries).toEqual([]);
+      expect(none.warning).toMatchObject({ code: 'DIRECTORY_FHIR_NO_KEY', message: expect.stringContaining('Paramètres › Annuaire') });
+      await prod.registry.call('mssante.directory.online.set', { baseUrl, apiKey: KEY });
+      // The test CA is not a public root: refused until it is in the Settings trust store.
+      expect((await prod.registry.call('mssante.directory.search', { family: 'leroy', online: true })).warning).toMatchObject({ code: 'DIRECTORY_FHIR_TLS' });
+      await prod.registry.call('config.trust.set', { caFiles: [pki.caCert], crlFiles: [] });
+      const found = await prod.registry.call('mssante.directory.search', { family: 'leroy', online: true });
+      expect(found.warning).toBeUndefined();
+      expect(found.entries.map((e) => [e.address, e.source])).toEqual([[`helene.leroy@${DOMAIN}`, 'annuaire-fhir']]);
+      await prod.registry.call('mssante.directory.online.set', { clearApiKey: true });
+      expect(await prod.registry.call('mssante.directory.online.get', {})).toEqual({ source: 'settings', baseUrl, apiKeySet: false });
+    } finally {
+      await prod.close();
+    }
+  });
+
   it('searches with searchDirectoryWithOnline directly (no online → local entries only)', async () => {
     const r = await searchDirectoryWithOnline(core, { family: 'martin', limit: 50, online: false });
     expect(r.entries).toEqual([]);
