@@ -82,7 +82,10 @@ function lazyOwn(proto: object, key: string, make: (self: Mut) => unknown): void
     },
   });
 }
-const emptyList = (): Mut => ({ __proto__: NodeListProto }) as unknown as Mut;
+function EmptyNodeList(this: Mut): void {}
+EmptyNodeList.prototype = NodeListProto;
+/** What xmldom's `new NodeList()` makes: no own property (an inline allocation, unlike a `__proto__` literal). */
+const emptyList = (): Mut => new (EmptyNodeList as unknown as { new (): Mut })();
 function thinProto(ctor: unknown, lazyChildNodes: boolean): Mut {
   const p = Object.create((ctor as { prototype: object }).prototype as object) as Mut;
   if (lazyChildNodes) lazyOwn(p, 'childNodes', emptyList);
@@ -316,7 +319,7 @@ function listOf(items: NodeObj[], n: number): List {
 function attributeMap(el: NodeObj, a: NodeObj[], n: number): List {
   switch (n) {
     case 0:
-      return { __proto__: NamedNodeMapP, _ownerElement: el } as unknown as List;
+      return new LongNamedNodeMapOf(el);
     case 1:
       return { __proto__: NamedNodeMapP, _ownerElement: el, 0: a[0], length: 1 } as unknown as List;
     case 2:
@@ -353,6 +356,7 @@ class Builder {
   private readonly attrs: PendingAttr[] = [];
   private readonly attrNodes: NodeObj[] = [];
   private readonly qnames = new Map<string, QName>();
+  private readonly qcache: (QName | undefined)[] = new Array<QName | undefined>(512).fill(undefined);
 
   constructor(src: string) {
     this.src = src;
@@ -562,14 +566,24 @@ class Builder {
     return p;
   }
 
+  /**
+   * The QName at src[start, end): names repeat, so a small direct-mapped cache (hashed on length and three
+   * characters, confirmed with `startsWith` on the source) returns the same strings without slicing.
+   */
   private qname(start: number, end: number): QName {
-    const q = this.src.slice(start, end);
+    const src = this.src;
+    const len = end - start;
+    const h = (len * 31 + src.charCodeAt(start) * 7 + src.charCodeAt(end - 1) * 3 + src.charCodeAt(start + (len >> 1))) & 511;
+    const cached = this.qcache[h];
+    if (cached !== undefined && cached.qName.length === len && src.startsWith(cached.qName, start)) return cached;
+    const q = src.slice(start, end);
     let n = this.qnames.get(q);
     if (!n) {
       const colon = q.indexOf(':');
       n = colon > 0 ? { qName: q, prefix: q.slice(0, colon), localName: q.slice(colon + 1) } : { qName: q, prefix: null, localName: q };
       this.qnames.set(q, n);
     }
+    this.qcache[h] = n;
     return n;
   }
 
