@@ -189,6 +189,20 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
       await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-first-image-ms'), null, { timeout: 30_000 });
       const s = await canvasStats();
       expect(s.levels).toBeGreaterThan(20);
+      // JPEG 2000: the first image is shown at half resolution first (progressive), then replaced by its full
+      // decode; measurements are off meanwhile. Other syntaxes: the first image shown is the full one.
+      await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-full-first-image-ms'), null, { timeout: 30_000 });
+      const d = await page.getByTestId('viewer-viewport').evaluate((e) => ({ ...(e as HTMLElement).dataset }) as Record<string, string | undefined>);
+      expect(d.refining).toBeUndefined();
+      expect(await page.getByTestId('viewer-refining').count()).toBe(0);
+      await expect.poll(() => page.getByRole('button', { name: 'Distance', exact: true }).isEnabled()).toBe(true);
+      if (String(name) === String(/JPEG 2000/)) {
+        expect(d.firstImageReduced).toBe('1');
+        expect(Number(d.fullFirstImageMs)).toBeGreaterThanOrEqual(Number(d.firstImageMs));
+      } else {
+        expect(d.firstImageReduced).toBeUndefined();
+        expect(d.fullFirstImageMs).toBe(d.firstImageMs);
+      }
     }
     // Every series has its thumbnail drawn (its middle image).
     await expect.poll(async () => Math.min(...(await thumbnailLevels())), { timeout: 20_000 }).toBeGreaterThan(10);

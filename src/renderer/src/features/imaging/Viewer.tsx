@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { cornerstone, cornerstoneTools, decodeStats, initCornerstone } from './cornerstone';
 import { applyPreset, presetsFor } from './presets';
-import { frameStore } from './frame-stream';
+import { dropPreview, frameStore, requestPreview } from './frame-stream';
 import { orderedImageIds, type ViewerSeries, type ViewerStudy } from './series';
 
 /**
@@ -17,6 +17,7 @@ const TOOLS: { id: ToolName; label: string; key: string }[] = [
   { id: 'Length', label: 'Distance', key: 'L' },
   { id: 'Angle', label: 'Angle', key: 'A' },
 ];
+const MEASUREMENT_TOOLS: readonly ToolName[] = ['Length', 'Angle'];
 // Requests in flight for the rest of a series: enough to keep the pipe full while main hands out the frames of
 // its series retrieval (6 left main waiting; Chromium queues what exceeds its per-host connection limit).
 const PRELOAD_CONCURRENCY = 12;
@@ -101,6 +102,9 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
   const [progress, setProgress] = useState<{ loaded: number; total: number; failed: number }>({ loaded: 0, total: 0, failed: 0 });
   const [error, setError] = useState<string>();
   const [ready, setReady] = useState(false);
+  // The first image is a reduced-resolution preview (JPEG 2000) until its full decode replaces it: no
+  // measurement meanwhile, no thumbnail decodes competing with the full one.
+  const [refining, setRefining] = useState(false);
   const thumbs = useRef(new Map<string, HTMLCanvasElement>());
   const defaultVoi = useRef<{ windowWidth: number; windowCenter: number }>({ windowWidth: 400, windowCenter: 40 });
   const active = series[current];
@@ -161,6 +165,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     const s = active;
     setError(undefined);
     setReady(false);
+    setRefining(false);
     if (!s) return;
     if (s.error && !s.imageIds.length) {
       setError(s.error);
@@ -190,10 +195,15 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     delete el.dataset.firstImageMs;
     delete el.dataset.fullLoadMs;
     delete el.dataset.streamMs;
+    delete el.dataset.fullFirstImageMs;
+    delete el.dataset.firstImageReduced;
+    delete el.dataset.refining;
     const statsAtStart = { frames: decodeStats.frames, ms: decodeStats.totalMs };
     void (async () => {
       // The first image on its own request; the series stream once that image's record is in — or, for a
       // compressed series, once it is on screen (its decode does not share the cores with the stream's).
+      // Progressive first image (JPEG 2000): a reduced-resolution decode shown while the full one finishes.
+      const preview = s.stream && !(cornerstone.imageCache.getImageLoadObject(ids[0]!) as unknown) ? requestPreview(ids[0]!) : undefined;
       const first = cornerstone.loadAndCacheImage(ids[0]!);
       // (Not again for a series whose images are all in cornerstone's cache already.)
       const stream = s.stream && ids.some((id) => !(cornerstone.imageCache.getImageLoadObject(id) as unknown)) ? s.stream : undefined;
@@ -210,18 +220,53 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
           () => undefined,
         );
       }
+      const full = (first as Promise<CsImage>).then((image) => ({ image, reduced: false }));
+      full.then(
+        () => dropPreview(ids[0]!),
+        () => dropPreview(ids[0]!),
+      );
+      const shownFirst = preview
+        ? Promise.race([full, preview.then((p) => (p ? { image: p as unknown as CsImage, reduced: true } : full))])
+        : full;
+      const voiOf = (image: CsImage, vp: CsViewport) => ({ windowWidth: first0(image.windowWidth) || vp.voi.windowWidth, windowCenter: first0(image.windowCenter) || vp.voi.windowCenter });
       try {
-        const image = (await first) as CsImage;
+        const shown = await shownFirst;
         if (cancelled) return;
-        const vp = cornerstone.getDefaultViewportForImage(el, image as never) as unknown as CsViewport;
-        cornerstone.displayImage(el, image as never, vp as never);
-        defaultVoi.current = { windowWidth: first0(image.windowWidth) || vp.voi.windowWidth, windowCenter: first0(image.windowCenter) || vp.voi.windowCenter };
+        const vp = cornerstone.getDefaultViewportForImage(el, shown.image as never) as unknown as CsViewport;
+        cornerstone.displayImage(el, shown.image as never, vp as never);
+        defaultVoi.current = voiOf(shown.image, vp);
         el.dataset.firstImageMs = String(Math.round(performance.now() - started));
+        if (shown.reduced) {
+          el.dataset.firstImageReduced = '1';
+          el.dataset.refining = '1';
+          setRefining(true);
+          setReady(true);
+          // The full-resolution image replaces the preview as soon as it is decoded (viewport kept: zoom, pan,
+          // rotation, a window the user already changed; the default window follows the full image).
+          const { image } = await full;
+          if (cancelled) return;
+          if ((cornerstone.getImage(el) as unknown) === shown.image) {
+            const now = cornerstone.getViewport(el) as unknown as CsViewport;
+            const untouched = now.voi.windowWidth === vp.voi.windowWidth && now.voi.windowCenter === vp.voi.windowCenter;
+            const fullVp = cornerstone.getDefaultViewportForImage(el, image as never) as unknown as CsViewport;
+            if (untouched) now.voi = { ...fullVp.voi };
+            cornerstone.displayImage(el, image as never, now as never);
+            defaultVoi.current = voiOf(image, fullVp);
+          }
+          delete el.dataset.refining;
+          setRefining(false);
+          el.dataset.fullFirstImageMs = String(Math.round(performance.now() - started));
+        } else {
+          setReady(true);
+          el.dataset.fullFirstImageMs = el.dataset.firstImageMs;
+        }
         startStream(); // before the other images are asked for: they wait for their records
-        setReady(true);
         onFirstImage?.();
       } catch (err) {
-        if (!cancelled) setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
+        if (!cancelled) {
+          setRefining(false);
+          setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
+        }
         abort.abort();
         return;
       }
@@ -280,6 +325,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     return () => {
       cancelled = true;
       abort.abort();
+      dropPreview(ids[0]!);
       if (s.stream) frameStore.cancel(s.stream.base);
     };
     // Keyed on the series (its description may be filled in later without reloading it).
@@ -290,7 +336,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
   // on its own (the current one's middle image arrives with its stream). A thumbnail started is always finished
   // (the series list may change meanwhile: the canvas stays, keyed by its series).
   useEffect(() => {
-    if (!ready) return;
+    if (!ready || refining) return;
     for (const s of series) {
       const canvas = thumbs.current.get(s.key);
       if (!canvas || canvas.dataset.drawn || canvas.dataset.drawing || !s.imageIds.length) continue;
@@ -304,7 +350,19 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         .catch(() => undefined /* the series card shows its error */)
         .finally(() => delete canvas.dataset.drawing);
     }
-  }, [ready, series]);
+  }, [ready, refining, series]);
+
+  // Measurements only on the full-resolution image: Length/Angle off while the preview is shown.
+  useEffect(() => {
+    const el = elementRef.current!;
+    const T = cornerstoneTools;
+    for (const m of MEASUREMENT_TOOLS) {
+      if (refining) T.setToolDisabledForElement(el, m);
+      else if (m === tool) T.setToolActiveForElement(el, m, { mouseButtonMask: 1 });
+      else T.setToolPassiveForElement(el, m);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [refining]);
 
   const withViewport = useCallback((fn: (vp: CsViewport) => void) => {
     const el = elementRef.current!;
@@ -322,7 +380,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     const el = elementRef.current!;
     setTool(t);
     cornerstoneTools.setToolActiveForElement(el, t, { mouseButtonMask: 1 });
-    for (const m of ['Length', 'Angle'] as const) if (m !== t) cornerstoneTools.setToolPassiveForElement(el, m);
+    for (const m of MEASUREMENT_TOOLS) if (m !== t) (refining ? cornerstoneTools.setToolDisabledForElement : cornerstoneTools.setToolPassiveForElement)(el, m);
   };
 
   const scrollBy = (delta: number) => {
@@ -367,6 +425,8 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
               type="button"
               className={`viewer-tool${tool === t.id ? ' active' : ''}`}
               aria-pressed={tool === t.id}
+              disabled={refining && MEASUREMENT_TOOLS.includes(t.id)}
+              title={refining && MEASUREMENT_TOOLS.includes(t.id) ? 'Disponible dès l’image en pleine résolution' : undefined}
               onClick={() => chooseTool(t.id)}
             >
               {t.label}
@@ -490,6 +550,11 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
               <span>{study.studyDescription ?? ''}</span>
               <span>{active ? `${active.modality ?? ''} ${active.description ?? ''}`.trim() : ''}</span>
               <span ref={overlay.index} data-testid="viewer-index" />
+              {refining ? (
+                <span className="viewer-refining" data-testid="viewer-refining" title="Image en cours d’affinage (pleine résolution)">
+                  …
+                </span>
+              ) : null}
             </div>
             <div className="viewer-overlay-bl">
               <span ref={overlay.voi} data-testid="viewer-voi" />

@@ -18,8 +18,8 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** Decode statistics (benchmark and progress display). */
-export const decodeStats = { frames: 0, totalMs: 0, byWorker: [] as number[] };
+/** Decode statistics (benchmark and progress display); `reduced`: progressive previews, not counted as frames. */
+export const decodeStats = { frames: 0, totalMs: 0, byWorker: [] as number[], reduced: 0 };
 
 class DecodePool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
@@ -36,9 +36,12 @@ class DecodePool {
         this.pending.delete(e.data.id);
         if (!p) return;
         if (e.data.ok && e.data.result) {
-          decodeStats.frames++;
-          decodeStats.totalMs += e.data.result.decodeTimeInMS ?? 0;
-          decodeStats.byWorker[i] = (decodeStats.byWorker[i] ?? 0) + 1;
+          if (e.data.result.reduced) decodeStats.reduced++;
+          else {
+            decodeStats.frames++;
+            decodeStats.totalMs += e.data.result.decodeTimeInMS ?? 0;
+            decodeStats.byWorker[i] = (decodeStats.byWorker[i] ?? 0) + 1;
+          }
           p.resolve(e.data.result);
         } else p.reject(new Error(e.data.error ?? 'échec du décodage'));
       };
@@ -66,7 +69,7 @@ class DecodePool {
     const whole = data.pixelData.byteOffset === 0 && data.pixelData.byteLength === data.pixelData.buffer.byteLength;
     const bytes = whole ? data.pixelData : data.pixelData.slice();
     const { pixelData: _pd, ...imageFrame } = data.imageFrame;
-    const msg: DecodeRequest = { id, transferSyntax: data.transferSyntax, imageFrame: imageFrame as ImageFrame, pixelData: bytes.buffer as ArrayBuffer, options: data.options && { preScale: data.options.preScale } };
+    const msg: DecodeRequest = { id, transferSyntax: data.transferSyntax, imageFrame: imageFrame as ImageFrame, pixelData: bytes.buffer as ArrayBuffer, options: data.options && { preScale: data.options.preScale, ...(data.options.reduce ? { reduce: data.options.reduce } : {}) } };
     return new Promise<ImageFrame>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       slot.busy++;

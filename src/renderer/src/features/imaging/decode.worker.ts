@@ -11,6 +11,7 @@ import libjpegFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs
 import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
 import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
+import { decodeJ2K, upsample, type J2KModule } from './j2k';
 import { decodeJpegLossless } from './jpeg-lossless';
 import { decodeRle } from './rle';
 
@@ -53,7 +54,14 @@ export interface DecodeRequest {
   transferSyntax: string;
   imageFrame: ImageFrame;
   pixelData: ArrayBuffer;
-  options?: { preScale?: { enabled?: boolean; scalingParameters?: { rescaleSlope?: number; rescaleIntercept?: number; modality?: string; suvbw?: number } } };
+  options?: {
+    preScale?: { enabled?: boolean; scalingParameters?: { rescaleSlope?: number; rescaleIntercept?: number; modality?: string; suvbw?: number } };
+    /**
+     * Progressive first image: decode a JPEG 2000 frame this many resolution levels below full size and upsample
+     * it to the frame's rows × columns (result flagged `reduced`). Grey JPEG 2000 only; other frames are refused.
+     */
+    reduce?: number;
+  };
 }
 
 const modules = new Map<string, Promise<CodecModule>>();
@@ -104,7 +112,7 @@ export const SUPPORTED_TRANSFER_SYNTAXES = [
   '1.2.840.10008.1.2.4.91',
 ];
 
-async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array): Promise<ArrayLike<number> & { length: number; buffer: ArrayBufferLike }> {
+async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array, reduce = 0): Promise<ArrayLike<number> & { length: number; buffer: ArrayBufferLike }> {
   const signed = f.pixelRepresentation === 1;
   switch (ts) {
     case '1.2.840.10008.1.2':
@@ -137,8 +145,14 @@ async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array): Promis
     }
     case '1.2.840.10008.1.2.4.90':
     case '1.2.840.10008.1.2.4.91': {
-      const { info, bytes } = await wasmDecode(codec('openjpeg', openjpegFactory, openjpegWasm), 'J2KDecoder', data);
-      return typed(bytes, info.bitsPerSample > 8 ? 16 : 8, info.isSigned ?? signed);
+      const mod = (await codec('openjpeg', openjpegFactory, openjpegWasm)) as unknown as J2KModule;
+      if (reduce > 0 && f.samplesPerPixel !== 1) throw new Error('Aperçu réduit : image en couleur');
+      const d = decodeJ2K(mod, data, reduce);
+      const samples = typed(d.bytes, d.info.bitsPerSample > 8 ? 16 : 8, d.info.isSigned ?? signed) as Uint8Array | Int8Array | Uint16Array | Int16Array;
+      if (!reduce) return samples;
+      if (d.info.width !== f.columns || d.info.height !== f.rows) throw new Error(`Aperçu réduit : ${d.info.width}×${d.info.height} pour ${f.columns}×${f.rows}`);
+      f.reduced = reduce;
+      return upsample(samples, d.width, d.height, f.columns, f.rows, reduce);
     }
     default:
       throw new Error(`Syntaxe de transfert non prise en charge par la visionneuse : ${ts}`);
@@ -148,7 +162,9 @@ async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array): Promis
 export async function decodeFrame(req: Omit<DecodeRequest, 'id'>): Promise<ImageFrame> {
   const started = performance.now();
   const f = req.imageFrame;
-  const pixels = (await decodePixels(req.transferSyntax, f, new Uint8Array(req.pixelData))) as Int16Array | Uint16Array | Uint8Array | Int8Array | Float32Array;
+  const reduce = req.options?.reduce ?? 0;
+  if (reduce && req.transferSyntax !== '1.2.840.10008.1.2.4.90' && req.transferSyntax !== '1.2.840.10008.1.2.4.91') throw new Error('Aperçu réduit : JPEG 2000 seulement');
+  const pixels = (await decodePixels(req.transferSyntax, f, new Uint8Array(req.pixelData), reduce)) as Int16Array | Uint16Array | Uint8Array | Int8Array | Float32Array;
   // Sign-extend signed samples stored on fewer bits than allocated.
   if (f.pixelRepresentation === 1 && f.bitsStored && f.bitsStored < f.bitsAllocated && !(pixels instanceof Float32Array)) {
     const shift = 32 - f.bitsStored;

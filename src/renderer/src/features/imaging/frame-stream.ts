@@ -296,6 +296,34 @@ class FrameStore {
 
 export const frameStore = new FrameStore();
 
+/** Transfer syntaxes whose first image is shown progressively (reduced resolution first). */
+export const PROGRESSIVE_SYNTAXES = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
+/** Resolution levels below full size of the progressive preview (1 = half width and height, ~4× fewer samples). */
+export const PREVIEW_LEVEL = 1;
+
+/** A cornerstone image decoded at reduced resolution (shown until the full one is in; never cached). */
+export type ReducedImage = { imageId: string; lpsReduced: number };
+
+const previews = new Map<string, (image: ReducedImage | undefined) => void>();
+
+/**
+ * Progressive first image: asks for a reduced-resolution decode of `imageId` (JPEG 2000 only) alongside its full
+ * decode, in another worker. Call right before `cornerstone.loadAndCacheImage(imageId)`. Resolves with an image of
+ * the real geometry (rows, columns, metadata: pixel spacing, window…) whose pixels are the reduced decode upsampled,
+ * not in cornerstone's cache; or `undefined` when there is none (other syntax, colour, decode failure, `dropPreview`).
+ * The full image must replace it: the caller keeps measurements off while it is shown.
+ */
+export function requestPreview(imageId: string): Promise<ReducedImage | undefined> {
+  previews.get(imageId)?.(undefined);
+  return new Promise((resolve) => previews.set(imageId, resolve));
+}
+
+/** No preview wanted any more (the full image is in, or the series was left). */
+export function dropPreview(imageId: string): void {
+  previews.get(imageId)?.(undefined);
+  previews.delete(imageId);
+}
+
 let installed = false;
 
 /** Routes the `wadors:` image ids of session series through the frame store (once per page). */
@@ -316,6 +344,18 @@ export function installFrameLoader(): void {
         try {
           const bytes = frameStore.takeFrame(base!, sop!, frame);
           if (!bytes) continue; // taken meanwhile by another request for the same image: fetch it again
+          const preview = previews.get(imageId);
+          if (preview) {
+            previews.delete(imageId);
+            const grey = Number((r.metadata['00280002']?.Value?.[0] as number | undefined) ?? 1) === 1;
+            if (PROGRESSIVE_SYNTAXES.has(r.ts) && grey) {
+              // A copy: the full decode below transfers the original bytes to its worker.
+              (loader.createImage(imageId, new Uint8Array(bytes.slice(0)), r.ts, { ...(options ?? {}), reduce: PREVIEW_LEVEL }) as Promise<object>).then(
+                (image) => preview(Object.assign(image, { lpsReduced: PREVIEW_LEVEL }) as ReducedImage),
+                () => preview(undefined),
+              );
+            } else preview(undefined);
+          }
           const started = performance.now();
           const image = (await loader.createImage(imageId, new Uint8Array(bytes), r.ts, options ?? {})) as { loadTimeInMS?: number };
           image.loadTimeInMS = performance.now() - started;
