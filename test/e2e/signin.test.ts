@@ -142,6 +142,17 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule())('sign-in in Chromium: CPS car
     await page.locator('#settings-dmp').getByRole('button', { name: 'Vérifier et enregistrer' }).click();
     await page.locator('#settings-dmp').getByText(/doit commencer par https/).waitFor();
     expect(await page.getByLabel('Mot de passe des certificats').inputValue()).toBe('');
+
+    // The online national annuaire (production settings): an address over http is refused, the key never re-shown.
+    await page.getByLabel('Adresse de l’API (https)').fill('http://annuaire.example/fhir');
+    await page.locator('#settings-directory').getByRole('button', { name: 'Enregistrer' }).click();
+    await page.locator('#settings-directory').getByRole('alert').getByText(/doit commencer par https/).waitFor();
+    await page.getByLabel('Adresse de l’API (https)').fill('https://annuaire.example/fhir/v2/');
+    await page.getByLabel('Clé d’API (ESANTE-API-KEY)').fill('cle-de-test-0123');
+    await page.locator('#settings-directory').getByRole('button', { name: 'Enregistrer' }).click();
+    await page.locator('#settings-directory').getByText('Annuaire national en ligne enregistré.').waitFor();
+    expect(await page.getByLabel('Clé d’API (ESANTE-API-KEY)').inputValue()).toBe('');
+    expect(core.settings.get<{ baseUrl?: string }>('mssante.directory.online')?.baseUrl).toBe('https://annuaire.example/fhir/v2');
     await page.getByRole('heading', { name: 'Paramètres', level: 1 }).scrollIntoViewIfNeeded();
     await shot(page, 'settings');
   });

@@ -20,3 +20,7 @@ export function readConfigSecret(core: Pick<Core, 'blobs'>, name: ConfigSecret):
 export function hasConfigSecret(core: Pick<Core, 'blobs'>, name: ConfigSecret): boolean {
   return core.blobs.has(blobId(name));
 }
+
+export function deleteConfigSecret(core: Pick<Core, 'blobs'>, name: ConfigSecret): void {
+  if (core.blobs.has(blobId(name))) core.blobs.delete(blobId(name));
+}

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import type { DirectoryEntry, DirectoryOnlineView, DirectoryQuery, DirectorySearchResult } from '../../shared/api/mssante';
 import { SETTING_TRUST, type TrustSettings } from '../config/handlers';
-import { hasConfigSecret, readConfigSecret, writeConfigSecret } from '../config/secrets';
+import { deleteConfigSecret, hasConfigSecret, readConfigSecret, writeConfigSecret } from '../config/secrets';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
 import { searchDirectory } from './directory';
@@ -133,7 +133,7 @@ export function setOnlineSettings(core: Core, input: { baseUrl?: string; apiKey?
     if (!/^[\x21-\x7e]{8,200}$/.test(k)) throw new AppError('CONFIG_API_KEY_INVALID', 'La clé d’API de l’Annuaire Santé doit comporter de 8 à 200 caractères imprimables, sans espace.', `length ${k.length}`);
     writeConfigSecret(core, 'annuaire-api-key', k);
   } else if (input.clearApiKey) {
-    if (hasConfigSecret(core, 'annuaire-api-key')) core.blobs.delete('config-secret-annuaire-api-key'); // id as in config/secrets.ts
+    deleteConfigSecret(core, 'annuaire-api-key');
   }
   core.settings.set(SETTING_DIRECTORY_ONLINE, current);
   core.audit.append({ actor: 'utilisateur', action: 'config.directory.online.set', subject: current.baseUrl ?? ANNUAIRE_FHIR_DEFAULT_BASE, outcome: 'success', details: { apiKeyChanged: input.apiKey !== undefined || !!input.clearApiKey } });

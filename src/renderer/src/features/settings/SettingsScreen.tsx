@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import type { ConfigView, MailAccount } from '../../../../shared/api';
+import type { ConfigView, DirectoryOnlineView, MailAccount } from '../../../../shared/api';
 import type { ApiError } from '../../../../shared/api/types';
 import { lps, toApiError } from '../../api';
 import { ErrorNotice } from '../../components/ErrorNotice';
@@ -21,11 +21,11 @@ const SECTIONS = [
 ] as const;
 
 /** Saves one form: the server validates; its French message is shown next to the form. */
-function useSave(onSaved: (v: ConfigView) => void) {
+function useSave<T = ConfigView>(onSaved: (v: T) => void) {
   const [error, setError] = useState<ApiError>();
   const [saved, setSaved] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const run = async (label: string, call: () => Promise<ConfigView>) => {
+  const run = async (label: string, call: () => Promise<T>) => {
     setBusy(true);
     setError(undefined);
     setSaved(undefined);
@@ -408,7 +408,78 @@ function DirectorySection() {
           <p className="notice-title">{result}</p>
         </div>
       ) : null}
+      <DirectoryOnlineForm />
     </Section>
+  );
+}
+
+/** The national annuaire (FHIR API of the ANS) as an optional online source: address and API key (production). */
+function DirectoryOnlineForm() {
+  const [view, setView] = useState<DirectoryOnlineView>();
+  const [sandboxUrl, setSandboxUrl] = useState<string>();
+  const [loadError, setLoadError] = useState<ApiError>();
+  const [baseUrl, setBaseUrl] = useState('');
+  const [apiKey, setApiKey] = useState('');
+  const shown = (v: DirectoryOnlineView) => {
+    setView(v);
+    if (v.source === 'settings') setBaseUrl(v.baseUrl);
+  };
+  useEffect(() => {
+    lps.invoke('mssante.directory.online.get', {}).then(
+      (v) => {
+        if (v.source === 'sandbox') setSandboxUrl(v.baseUrl);
+        shown(v);
+      },
+      (e) => setLoadError(toApiError(e)),
+    );
+  }, []);
+  const { run, busy, feedback } = useSave<DirectoryOnlineView>(shown);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const key = apiKey;
+    setApiKey('');
+    void run('Annuaire national en ligne enregistré.', () => lps.invoke('mssante.directory.online.set', { baseUrl: baseUrl.trim(), ...(key ? { apiKey: key } : {}) }));
+  };
+  const clearKey = () => void run('Clé d’API effacée.', () => lps.invoke('mssante.directory.online.set', { clearApiKey: true }));
+  return (
+    <div className="settings-subsection">
+      <h3>Annuaire national en ligne (production)</h3>
+      <p className="muted">
+        Facultatif : la recherche de correspondants peut aussi interroger l’Annuaire Santé de l’ANS (API FHIR). La recherche locale reste disponible sans
+        connexion.
+      </p>
+      {loadError ? <ErrorNotice error={loadError} /> : null}
+      {sandboxUrl ? (
+        <p className="muted" data-testid="directory-online-sandbox">
+          Bac à sable : annuaire FHIR de test <code>{sandboxUrl}</code>. Les réglages ci-dessous servent en production.
+        </p>
+      ) : null}
+      <form onSubmit={submit}>
+        <div className="form-grid">
+          <Field id="directory-online-url" label="Adresse de l’API (https)">
+            <input id="directory-online-url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} spellCheck={false} placeholder="https://gateway.api.esante.gouv.fr/fhir/v2" />
+          </Field>
+          <Field
+            id="directory-online-key"
+            label="Clé d’API (ESANTE-API-KEY)"
+            help={view?.source === 'settings' && view.apiKeySet ? 'Une clé est enregistrée (chiffrée). Laissez vide pour la conserver.' : 'Conservée chiffrée, jamais réaffichée.'}
+          >
+            <input id="directory-online-key" type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} aria-describedby="directory-online-key-help" />
+          </Field>
+        </div>
+        <div className="row">
+          <button type="submit" className="button" disabled={busy || !baseUrl.trim()}>
+            Enregistrer
+          </button>
+          {view?.source === 'settings' && view.apiKeySet ? (
+            <button type="button" className="button button-secondary" disabled={busy} onClick={clearKey}>
+              Effacer la clé
+            </button>
+          ) : null}
+        </div>
+      </form>
+      {feedback}
+    </div>
   );
 }
 
