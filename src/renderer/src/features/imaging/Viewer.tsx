@@ -197,6 +197,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     delete el.dataset.streamMs;
     delete el.dataset.fullFirstImageMs;
     delete el.dataset.firstImageReduced;
+    delete el.dataset.preview;
     delete el.dataset.refining;
     const statsAtStart = { frames: decodeStats.frames, ms: decodeStats.totalMs };
     void (async () => {
@@ -225,8 +226,10 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         () => dropPreview(ids[0]!),
         () => dropPreview(ids[0]!),
       );
+      // `data-preview`: what became of the preview (bench, tests): shown, late (the full image came first), or why none.
+      preview?.then((p) => (el.dataset.preview ??= 'image' in p ? 'late' : p.none));
       const shownFirst = preview
-        ? Promise.race([full, preview.then((p) => (p ? { image: p as unknown as CsImage, reduced: true } : full))])
+        ? Promise.race([full, preview.then((p) => ('image' in p ? { image: p.image as unknown as CsImage, reduced: true } : full))])
         : full;
       const voiOf = (image: CsImage, vp: CsViewport) => ({ windowWidth: first0(image.windowWidth) || vp.voi.windowWidth, windowCenter: first0(image.windowCenter) || vp.voi.windowCenter });
       try {
@@ -238,6 +241,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         el.dataset.firstImageMs = String(Math.round(performance.now() - started));
         if (shown.reduced) {
           el.dataset.firstImageReduced = '1';
+          el.dataset.preview = 'shown';
           el.dataset.refining = '1';
           setRefining(true);
           setReady(true);

@@ -304,23 +304,26 @@ export const PREVIEW_LEVEL = 1;
 /** A cornerstone image decoded at reduced resolution (shown until the full one is in; never cached). */
 export type ReducedImage = { imageId: string; lpsReduced: number };
 
-const previews = new Map<string, (image: ReducedImage | undefined) => void>();
+/** A preview's outcome: the reduced image, or why there is none. */
+export type PreviewOutcome = { image: ReducedImage } | { none: string };
+
+const previews = new Map<string, (outcome: PreviewOutcome) => void>();
 
 /**
  * Progressive first image: asks for a reduced-resolution decode of `imageId` (JPEG 2000 only) alongside its full
  * decode, in another worker. Call right before `cornerstone.loadAndCacheImage(imageId)`. Resolves with an image of
  * the real geometry (rows, columns, metadata: pixel spacing, window…) whose pixels are the reduced decode upsampled,
- * not in cornerstone's cache; or `undefined` when there is none (other syntax, colour, decode failure, `dropPreview`).
+ * not in cornerstone's cache; or why there is none (other syntax, colour, decode failure, `dropPreview`).
  * The full image must replace it: the caller keeps measurements off while it is shown.
  */
-export function requestPreview(imageId: string): Promise<ReducedImage | undefined> {
-  previews.get(imageId)?.(undefined);
+export function requestPreview(imageId: string): Promise<PreviewOutcome> {
+  previews.get(imageId)?.({ none: 'replaced' });
   return new Promise((resolve) => previews.set(imageId, resolve));
 }
 
 /** No preview wanted any more (the full image is in, or the series was left). */
 export function dropPreview(imageId: string): void {
-  previews.get(imageId)?.(undefined);
+  previews.get(imageId)?.({ none: 'dropped' });
   previews.delete(imageId);
 }
 
@@ -351,10 +354,10 @@ export function installFrameLoader(): void {
             if (PROGRESSIVE_SYNTAXES.has(r.ts) && grey) {
               // A copy: the full decode below transfers the original bytes to its worker.
               (loader.createImage(imageId, new Uint8Array(bytes.slice(0)), r.ts, { ...(options ?? {}), reduce: PREVIEW_LEVEL }) as Promise<object>).then(
-                (image) => preview(Object.assign(image, { lpsReduced: PREVIEW_LEVEL }) as ReducedImage),
-                () => preview(undefined),
+                (image) => preview({ image: Object.assign(image, { lpsReduced: PREVIEW_LEVEL }) as ReducedImage }),
+                (e: unknown) => preview({ none: `failed: ${e instanceof Error ? e.message : String(e)}` }),
               );
-            } else preview(undefined);
+            } else preview({ none: grey ? 'syntax' : 'colour' });
           }
           const started = performance.now();
           const image = (await loader.createImage(imageId, new Uint8Array(bytes), r.ts, options ?? {})) as { loadTimeInMS?: number };
