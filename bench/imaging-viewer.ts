@@ -136,7 +136,7 @@ export async function viewerBench(): Promise<void> {
           if (d.firstImageReduced) r.reduced++;
           r.full.push(Number(d.fullLoadMs));
           r.decode.push(Number(d.decodeMs) / Math.max(1, Number(d.decodedFrames)));
-          if (process.env.LPS_BENCH_VERBOSE) console.log(`  ${s.name}: first ${d.firstImageMs} ms${d.firstImageReduced ? ` (reduced), full-resolution ${d.fullFirstImageMs} ms` : ''}${d.preview ? ` [preview: ${d.preview}]` : ''}, stream done ${d.streamMs} ms, full ${d.fullLoadMs} ms, raw ${before.ms.toFixed(0)} / ${after.ms.toFixed(0)} ms`);
+          if (process.env.LPS_BENCH_VERBOSE) console.log(`  ${s.name}: first record ${d.firstRecordMs} ms, first ${d.firstImageMs} ms${d.firstImageReduced ? ` (reduced), full-resolution ${d.fullFirstImageMs} ms` : ''}${d.preview ? ` [preview: ${d.preview}]` : ''}, stream done ${d.streamMs} ms, full ${d.fullLoadMs} ms, raw ${before.ms.toFixed(0)} / ${after.ms.toFixed(0)} ms`);
         }
         if (process.env.LPS_BENCH_VERBOSE) {
           const t = (await page.evaluate(`(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDicom } from '../../../src/main/imaging/dicom/parser';
 import { framesOf } from '../../../src/main/imaging/frames';
-import { decodeJ2K, upsample, type J2KModule } from '../../../src/renderer/src/features/imaging/j2k';
+import { decodeJ2K, decodeJ2KReduced, previewLevel, upsample, type J2KModule } from '../../../src/renderer/src/features/imaging/j2k';
 
 /**
  * The progressive first image of JPEG 2000 series: OpenJPEG's sub-resolution decode (the same WebAssembly build
@@ -19,7 +19,7 @@ const SAMPLES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 
 type Factory = (o: object) => Promise<unknown>;
 interface EncoderModule {
-  J2KEncoder: new () => { getDecodedBuffer(info: object): Uint8Array; getEncodedBuffer(): Uint8Array; encode(): void; delete(): void };
+  J2KEncoder: new () => { getDecodedBuffer(info: object): Uint8Array; getEncodedBuffer(): Uint8Array; encode(): void; setDecompositions(n: number): void; delete(): void };
 }
 
 let dec: J2KModule;
@@ -49,9 +49,10 @@ function phantom(w: number, h: number): Uint16Array {
   return px;
 }
 
-function encode(px: Uint16Array, w: number, h: number): Uint8Array {
+function encode(px: Uint16Array, w: number, h: number, decompositions?: number): Uint8Array {
   const e = new enc.J2KEncoder();
   try {
+    if (decompositions !== undefined) e.setDecompositions(decompositions);
     e.getDecodedBuffer({ width: w, height: h, bitsPerSample: 12, componentCount: 1, isSigned: false, isUsingColorTransform: false }).set(new Uint8Array(px.buffer));
     e.encode();
     return new Uint8Array(e.getEncodedBuffer());
@@ -127,6 +128,14 @@ describe('JPEG 2000 reduced-resolution decode (progressive first image)', () => 
     expect(() => decodeJ2K(dec, code, 9)).toThrow();
   });
 
+  it('steps down to the deepest level a code stream has (2 decompositions, 4 asked), refuses none', () => {
+    const src = phantom(256, 256);
+    const two = encode(src, 256, 256, 2);
+    expect(() => decodeJ2K(dec, two, 3)).toThrow();
+    expect(decodeJ2KReduced(dec, two, 4)).toMatchObject({ level: 2, width: 64, height: 64 });
+    expect(() => decodeJ2KReduced(dec, encode(src, 256, 256, 0), 1)).toThrow();
+  });
+
   it('handles odd sizes: ceil(size / 2) samples, edges repeated when upsampling', () => {
     const W = 75;
     const H = 41;
@@ -139,6 +148,15 @@ describe('JPEG 2000 reduced-resolution decode (progressive first image)', () => 
     const up = upsample(halfPx, 38, 21, W, H, 1);
     expect(up.length).toBe(W * H);
     expect(up[W * H - 1]).toBe(halfPx[38 * 21 - 1]); // last pixel = last reduced sample (even coordinates)
+  });
+
+  it('chooses one level below full size up to 512², about 256 samples on the long side beyond', () => {
+    expect(previewLevel(512, 512)).toBe(1);
+    expect(previewLevel(64, 64)).toBe(1);
+    expect(previewLevel(1024, 1024)).toBe(2);
+    expect(previewLevel(2048, 2500)).toBe(4);
+    expect(previewLevel(3000, 2000)).toBe(4);
+    expect(previewLevel(2048, 1536)).toBe(3);
   });
 
   it('upsamples signed samples by bilinear interpolation between the reduced ones', () => {

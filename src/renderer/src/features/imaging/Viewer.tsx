@@ -198,6 +198,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     delete el.dataset.fullFirstImageMs;
     delete el.dataset.firstImageReduced;
     delete el.dataset.preview;
+    delete el.dataset.firstRecordMs;
     delete el.dataset.refining;
     const statsAtStart = { frames: decodeStats.frames, ms: decodeStats.totalMs };
     void (async () => {
@@ -217,7 +218,10 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
       };
       if (stream) {
         frameStore.instance(stream.base, stream.sops[0]!).then(
-          (r) => NATIVE_SYNTAXES.has(r.ts) && startStream(),
+          (r) => {
+            el.dataset.firstRecordMs ??= String(Math.round(performance.now() - started));
+            if (NATIVE_SYNTAXES.has(r.ts)) startStream();
+          },
           () => undefined,
         );
       }

@@ -11,7 +11,7 @@ import libjpegFactory from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs
 import libjpegWasm from '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm?url';
 import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
-import { decodeJ2K, upsample, type J2KModule } from './j2k';
+import { decodeJ2K, decodeJ2KReduced, upsample, type J2KModule } from './j2k';
 import { decodeJpegLossless } from './jpeg-lossless';
 import { decodeRle } from './rle';
 
@@ -147,12 +147,12 @@ async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array, reduce 
     case '1.2.840.10008.1.2.4.91': {
       const mod = (await codec('openjpeg', openjpegFactory, openjpegWasm)) as unknown as J2KModule;
       if (reduce > 0 && f.samplesPerPixel !== 1) throw new Error('Aperçu réduit : image en couleur');
-      const d = decodeJ2K(mod, data, reduce);
+      const d = reduce > 0 ? decodeJ2KReduced(mod, data, reduce) : decodeJ2K(mod, data);
       const samples = typed(d.bytes, d.info.bitsPerSample > 8 ? 16 : 8, d.info.isSigned ?? signed) as Uint8Array | Int8Array | Uint16Array | Int16Array;
       if (!reduce) return samples;
       if (d.info.width !== f.columns || d.info.height !== f.rows) throw new Error(`Aperçu réduit : ${d.info.width}×${d.info.height} pour ${f.columns}×${f.rows}`);
-      f.reduced = reduce;
-      return upsample(samples, d.width, d.height, f.columns, f.rows, reduce);
+      f.reduced = d.level;
+      return upsample(samples, d.width, d.height, f.columns, f.rows, d.level);
     }
     default:
       throw new Error(`Syntaxe de transfert non prise en charge par la visionneuse : ${ts}`);

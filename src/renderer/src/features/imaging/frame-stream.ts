@@ -9,6 +9,7 @@
  * evicted from the cache) is fetched on its own — one instance, one record — never through `…/metadata`.
  */
 import { cornerstone, loader } from './cornerstone';
+import { previewLevel } from './j2k';
 
 type DicomJson = Record<string, { vr?: string; Value?: unknown[] }>;
 
@@ -298,8 +299,6 @@ export const frameStore = new FrameStore();
 
 /** Transfer syntaxes whose first image is shown progressively (reduced resolution first). */
 export const PROGRESSIVE_SYNTAXES = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
-/** Resolution levels below full size of the progressive preview (1 = half width and height, ~4× fewer samples). */
-export const PREVIEW_LEVEL = 1;
 
 /** A cornerstone image decoded at reduced resolution (shown until the full one is in; never cached). */
 export type ReducedImage = { imageId: string; lpsReduced: number };
@@ -350,11 +349,13 @@ export function installFrameLoader(): void {
           const preview = previews.get(imageId);
           if (preview) {
             previews.delete(imageId);
-            const grey = Number((r.metadata['00280002']?.Value?.[0] as number | undefined) ?? 1) === 1;
+            const attr = (tag: string, dflt: number) => Number((r.metadata[tag]?.Value?.[0] as number | undefined) ?? dflt);
+            const grey = attr('00280002', 1) === 1;
+            const level = previewLevel(attr('00280010', 0), attr('00280011', 0));
             if (PROGRESSIVE_SYNTAXES.has(r.ts) && grey) {
               // A copy: the full decode below transfers the original bytes to its worker.
-              (loader.createImage(imageId, new Uint8Array(bytes.slice(0)), r.ts, { ...(options ?? {}), reduce: PREVIEW_LEVEL }) as Promise<object>).then(
-                (image) => preview({ image: Object.assign(image, { lpsReduced: PREVIEW_LEVEL }) as ReducedImage }),
+              (loader.createImage(imageId, new Uint8Array(bytes.slice(0)), r.ts, { ...(options ?? {}), reduce: level }) as Promise<object>).then(
+                (image) => preview({ image: Object.assign(image, { lpsReduced: level }) as ReducedImage }),
                 (e: unknown) => preview({ none: `failed: ${e instanceof Error ? e.message : String(e)}` }),
               );
             } else preview({ none: grey ? 'syntax' : 'colour' });

@@ -66,6 +66,27 @@ export function decodeJ2K(mod: J2KModule, data: Uint8Array, level = 0): J2KDecod
   }
 }
 
+/**
+ * Resolution levels below full size of the progressive preview: one level (half width and height, ~4× fewer
+ * samples) for images up to 512², more for larger ones so that the preview has at most 256 samples on its long side
+ * (a 2048² radiograph: 3 levels). `decodeJ2KReduced` steps down when the code stream has fewer decomposition levels.
+ */
+export function previewLevel(rows: number, columns: number): number {
+  const long = Math.max(rows, columns);
+  return long > 512 ? Math.min(5, Math.ceil(Math.log2(long / 256))) : 1;
+}
+
+/** `decodeJ2K` at `level`, or at the deepest level (≥ 1) the code stream has when it has fewer decompositions. */
+export function decodeJ2KReduced(mod: J2KModule, data: Uint8Array, level: number): J2KDecoded {
+  for (let l = level; ; l--) {
+    try {
+      return decodeJ2K(mod, data, l);
+    } catch (err) {
+      if (l <= 1) throw err;
+    }
+  }
+}
+
 type Samples = Uint8Array | Int8Array | Uint16Array | Int16Array;
 
 /**
