@@ -11,6 +11,7 @@ import path from 'node:path';
 export class DiskCache {
   private readonly index = new Map<string, { size: number; used: number }>();
   private total = 0;
+  private clock = 0;
   private readonly key: Buffer;
 
   constructor(
@@ -31,6 +32,8 @@ export class DiskCache {
       this.index.set(name, { size: st.size, used: st.mtimeMs });
       this.total += st.size;
     }
+    // Recency is a logical clock (two uses within one millisecond stay ordered), seeded from the files' times.
+    for (const e of [...this.index.values()].sort((a, b) => a.used - b.used)) e.used = ++this.clock;
     this.evict();
   }
 
@@ -55,7 +58,7 @@ export class DiskCache {
       decipher.setAuthTag(tag);
       decipher.setAAD(Buffer.from(name));
       const plain = Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
-      entry.used = Date.now();
+      entry.used = ++this.clock;
       const t = new Date();
       fs.utimes(file, t, t, () => {});
       return plain;
@@ -79,7 +82,7 @@ export class DiskCache {
     fs.renameSync(tmp, path.join(this.dir, name));
     const old = this.index.get(name);
     if (old) this.total -= old.size;
-    this.index.set(name, { size: sealed.length, used: Date.now() });
+    this.index.set(name, { size: sealed.length, used: ++this.clock });
     this.total += sealed.length;
     this.evict();
   }
