@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { AppError } from '../core/errors';
 import type { ParsedCda } from '../documents/types';
@@ -30,7 +31,7 @@ export interface PreparedDoc {
   problem?: { code: MdnErrorCode; detail: string };
   uniqueId: string;
   action?: string | null;
-  cda?: Pick<ParsedCda, 'header' | 'bytes'>;
+  cda?: Pick<ParsedCda, 'header' | 'bytes'> & { bodyHash: string };
   pdf?: { name: string; data: Buffer };
 }
 
@@ -43,6 +44,13 @@ export interface ReadMail {
   /** Where the sender asks for an MDN (Disposition-Notification-To), if anywhere. */
   dnt: string | null;
   autoSubmitted: string;
+}
+
+/** SHA-256 of the CDA body (from its first `component`): a metadata update changes the header, never this. */
+export function bodyHash(cda: Buffer): string {
+  const text = cda.toString('utf8');
+  const i = text.search(/<(\w+:)?component[\s>]/);
+  return createHash('sha256').update(i >= 0 ? text.slice(i) : text).digest('hex');
 }
 
 /** Name of the first header whose raw bytes are not valid UTF-8 (`headerText` holds the bytes as latin1). */
@@ -108,7 +116,7 @@ async function prepare(zip: Buffer, p: MimeMessage, docs: ReadDocumentsPort): Pr
       }
       try {
         const cda = d.cda ?? docs.parseCda(d.bytes ?? fs.readFileSync(d.path!));
-        out.cda = { header: cda.header, bytes: cda.bytes };
+        out.cda = { header: cda.header, bytes: cda.bytes, bodyHash: bodyHash(cda.bytes) };
       } catch (err) {
         out.problem = { code: '906', detail: `document ${d.uri}: ${err instanceof AppError ? err.code : 'unreadable'}` };
         return out;
@@ -138,7 +146,7 @@ export function packReadMail(read: ReadMail, transfer: ArrayBuffer[]): ReadMail 
     ...read,
     prepared: read.prepared.map((d) => ({
       ...d,
-      ...(d.cda ? { cda: { header: d.cda.header, bytes: transferable(d.cda.bytes, transfer) as Buffer } } : {}),
+      ...(d.cda ? { cda: { ...d.cda, bytes: transferable(d.cda.bytes, transfer) as Buffer } } : {}),
       ...(d.pdf ? { pdf: { name: d.pdf.name, data: transferable(d.pdf.data, transfer) as Buffer } } : {}),
     })),
   };

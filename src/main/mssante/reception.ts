@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { AuditTrail } from '../audit/audit-trail';
 import type { CdaHeader } from '../documents/types';
 import type { PatientRepository } from '../patients/repository';
@@ -103,12 +102,6 @@ function norm(s: string | undefined | null): string {
     .trim();
 }
 
-function bodyHash(cda: Buffer): string {
-  // The body (component) only: a metadata update changes the header, never the content.
-  const text = cda.toString('utf8');
-  const i = text.search(/<(\w+:)?component[\s>]/);
-  return createHash('sha256').update(i >= 0 ? text.slice(i) : text).digest('hex');
-}
 
 export class Reception {
   constructor(private readonly deps: ReceptionDeps) {}
@@ -289,7 +282,7 @@ export class Reception {
         if (parent.patient_ins && (h.patient.ins?.value !== parent.patient_ins || h.patient.ins?.oid !== parent.patient_ins_oid)) {
           return log({ ...base, classification, result: 'rejected', code: '904', detail: 'INS differs from the replaced document' });
         }
-        const kind: Classification = parent.body_hash && parent.body_hash === bodyHash(d.cda.bytes) ? 'metadata-update' : 'replacement';
+        const kind: Classification = parent.body_hash && parent.body_hash === d.cda.bodyHash ? 'metadata-update' : 'replacement';
         const status: DocumentStatus = parent.status === 'integrated' ? 'integrated' : 'queued';
         const rowId = this.insertDoc(d, msg, outcome, kind, status, parent.patient_id, null, now, parent.id);
         db.prepare(`UPDATE mss_documents SET status = 'replaced', replaced_by_id = ? WHERE id = ?`).run(rowId, parent.id);
@@ -369,7 +362,7 @@ export class Reception {
         replaces,
         this.deps.blobs.put(d.cda!.bytes),
         d.pdf ? this.deps.blobs.put(d.pdf.data) : null,
-        bodyHash(d.cda!.bytes),
+        d.cda!.bodyHash,
         d.pdf?.name ?? null,
         now,
       );
