@@ -8,7 +8,8 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildExtrinsicObject, type DocumentEntry } from '../src/main/dmp/ebrim';
+import { buildExtrinsicObject } from '../src/main/dmp/ebrim';
+import { syntheticDmpEntry } from '../test/support/dmp-entries';
 import { entryFromCda } from '../src/main/dmp/metadata';
 import { buildMtom } from '../src/main/dmp/mtom';
 import { ACTIONS, responseAction } from '../src/main/dmp/protocol';
@@ -43,35 +44,6 @@ async function time(n: number, fn: () => Promise<unknown> | unknown): Promise<nu
 }
 const fmt = (ms: number): string => `${ms.toFixed(1).padStart(8)} ms`;
 
-function entry(i: number): DocumentEntry {
-  return {
-    entryUuid: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    uniqueId: uuidOid(),
-    logicalId: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    version: '1',
-    status: 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved',
-    mimeType: 'text/xml',
-    hash: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
-    size: 1234 + i,
-    repositoryUniqueId: '1.2.250.1.213.1.4.12.99.1',
-    title: `Compte rendu n° ${i}`,
-    patientId: '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH',
-    sourcePatientId: '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH',
-    sourcePatientInfo: ['PID-5|PAT-TROIS^DOMINIQUE^^^^^L', 'PID-7|19790328', 'PID-8|F'],
-    creationTime: '20250101120000',
-    serviceStartTime: '20250101110000',
-    languageCode: 'fr-FR',
-    authors: [{ person: '810001234567^DUPONT^JEAN^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS', institutions: ['CABINET^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^10B0012345'], roles: [], specialties: ['G15_10/SM54^Médecine générale^1.2.250.1.213.1.1.4.5'] }],
-    classCode: { code: '10', scheme: '1.2.250.1.213.1.1.4.1', display: 'Compte rendu' },
-    typeCode: { code: '11488-4', scheme: '2.16.840.1.113883.6.1', display: 'CR de consultation' },
-    formatCode: { code: 'urn:ihe:iti:xds-sd:pdf:2008', scheme: '1.3.6.1.4.1.19376.1.2.3', display: 'PDF' },
-    healthcareFacilityTypeCode: { code: 'SA07', scheme: '1.2.250.1.71.4.2.4', display: 'Cabinet individuel' },
-    practiceSettingCode: { code: 'AMBULATOIRE', scheme: '1.2.250.1.213.1.1.4.9', display: 'Ambulatoire' },
-    confidentialityCodes: [{ code: 'N', scheme: '2.16.840.1.113883.5.25', display: 'Normal' }],
-    eventCodes: i % 3 === 0 ? [{ code: 'CT', scheme: '1.2.840.10008.2.16.4', display: 'CT' }] : [],
-    referenceIds: i % 3 === 0 ? [`ACC${i}^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:accession`] : [],
-  };
-}
 
 async function main(): Promise<void> {
   // A plain mTLS HTTPS server answering with fixed bytes: the raw round trip baseline.
@@ -91,7 +63,7 @@ async function main(): Promise<void> {
     post({ url, contentType, body, tls, connectTimeoutMs: 5000, requestTimeoutMs: 60_000 });
 
   // 1. TD3.1, 500 entries
-  const objects = Array.from({ length: 500 }, (_, i) => buildExtrinsicObject(entry(i))).join('');
+  const objects = Array.from({ length: 500 }, (_, i) => buildExtrinsicObject(syntheticDmpEntry(i, { uniqueId: uuidOid() }))).join('');
   const response = buildResponseEnvelope(responseAction(ACTIONS.td31), 'urn:uuid:x', buildAdhocQueryResponse(objects));
   answer = Buffer.from(response);
   const rawQuery = await time(15, () => roundTrip('<x/>'));

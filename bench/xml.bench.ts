@@ -10,43 +10,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildCda, writeXdm } from '../src/main/documents';
-import { buildExtrinsicObject, type DocumentEntry } from '../src/main/dmp/ebrim';
+import { buildExtrinsicObject } from '../src/main/dmp/ebrim';
+import { syntheticDmpEntry } from '../test/support/dmp-entries';
 import { ACTIONS, responseAction } from '../src/main/dmp/protocol';
 import { buildResponseEnvelope } from '../src/main/dmp/soap';
 import { buildAdhocQueryResponse } from '../src/main/dmp/xds-messages';
 import { parseWithXmldom, parseXml, usesFastParser } from '../src/main/xml/safe-xml';
 import { HAS_SHARED, sharedPath } from '../test/support/shared';
 
-function entry(i: number): DocumentEntry {
-  const id = `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-  return {
-    entryUuid: id,
-    uniqueId: `1.2.250.1.999.1.${i}`,
-    logicalId: id,
-    version: '1',
-    status: 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved',
-    mimeType: 'text/xml',
-    hash: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
-    size: 1234 + i,
-    repositoryUniqueId: '1.2.250.1.213.1.4.12.99.1',
-    title: `Compte rendu n° ${i}`,
-    patientId: '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH',
-    sourcePatientId: '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH',
-    sourcePatientInfo: ['PID-5|PAT-TROIS^DOMINIQUE^^^^^L', 'PID-7|19790328', 'PID-8|F'],
-    creationTime: '20250101120000',
-    serviceStartTime: '20250101110000',
-    languageCode: 'fr-FR',
-    authors: [{ person: '810001234567^DUPONT^JEAN^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS', institutions: ['CABINET^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^10B0012345'], roles: [], specialties: ['G15_10/SM54^Médecine générale^1.2.250.1.213.1.1.4.5'] }],
-    classCode: { code: '10', scheme: '1.2.250.1.213.1.1.4.1', display: 'Compte rendu' },
-    typeCode: { code: '11488-4', scheme: '2.16.840.1.113883.6.1', display: 'CR de consultation' },
-    formatCode: { code: 'urn:ihe:iti:xds-sd:pdf:2008', scheme: '1.3.6.1.4.1.19376.1.2.3', display: 'PDF' },
-    healthcareFacilityTypeCode: { code: 'SA07', scheme: '1.2.250.1.71.4.2.4', display: 'Cabinet individuel' },
-    practiceSettingCode: { code: 'AMBULATOIRE', scheme: '1.2.250.1.213.1.1.4.9', display: 'Ambulatoire' },
-    confidentialityCodes: [{ code: 'N', scheme: '2.16.840.1.113883.5.25', display: 'Normal' }],
-    eventCodes: i % 3 === 0 ? [{ code: 'CT', scheme: '1.2.840.10008.2.16.4', display: 'CT' }] : [],
-    referenceIds: i % 3 === 0 ? [`ACC${i}^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:accession`] : [],
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -64,7 +35,7 @@ async function inputs(): Promise<{ name: string; text: string }[]> {
   const built = buildCda(JSON.parse(fs.readFileSync(path.join(examples, 'cda-request.json'), 'utf8')), { baseDir: examples });
   out.push({ name: 'built CDA (examples/cda-request.json)', text: Buffer.from(built.bytes).toString('utf8') });
   out.push({ name: 'built XDM METADATA.XML', text: (await writeXdm([built.parsed], { sourceId: '1.2.250.1.999.1' })).metadataXml });
-  const objects = Array.from({ length: 500 }, (_, i) => buildExtrinsicObject(entry(i))).join('');
+  const objects = Array.from({ length: 500 }, (_, i) => buildExtrinsicObject(syntheticDmpEntry(i))).join('');
   out.push({ name: 'DMP TD3.1 response, 500 entries', text: buildResponseEnvelope(responseAction(ACTIONS.td31), 'urn:uuid:x', buildAdhocQueryResponse(objects)) });
   return out;
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { buildCda, writeXdm } from '../../../src/main/documents';
-import { buildExtrinsicObject, buildRegistryPackage, buildAssociation, type DocumentEntry } from '../../../src/main/dmp/ebrim';
+import { buildExtrinsicObject, buildRegistryPackage, buildAssociation } from '../../../src/main/dmp/ebrim';
+import { syntheticDmpEntry } from '../../support/dmp-entries';
 import { ACTIONS, responseAction } from '../../../src/main/dmp/protocol';
 import { buildFault, buildRequestEnvelope, buildResponseEnvelope } from '../../../src/main/dmp/soap';
 import { buildTd02Response } from '../../../src/main/dmp/td0';
@@ -68,35 +69,6 @@ function fixtureTexts(): { file: string; text: string }[] {
   return files.map((file) => ({ file, text: fs.readFileSync(file, 'utf8') })).filter((f) => !/<!DOCTYPE|<!ENTITY/i.test(f.text));
 }
 
-function entry(i: number): DocumentEntry {
-  return {
-    entryUuid: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    uniqueId: `1.2.250.1.999.${i}`,
-    logicalId: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    version: '1',
-    status: 'urn:oasis:names:tc:ebxml-regrep:StatusType:Approved',
-    mimeType: 'text/xml',
-    hash: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
-    size: 1234 + i,
-    repositoryUniqueId: '1.2.250.1.213.1.4.12.99.1',
-    title: `Compte rendu n° ${i} <urgent> & "à revoir"`,
-    patientId: '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH',
-    sourcePatientId: '279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH',
-    sourcePatientInfo: ['PID-5|PAT-TROIS^DOMINIQUE^^^^^L', 'PID-7|19790328', 'PID-8|F'],
-    creationTime: '20250101120000',
-    serviceStartTime: '20250101110000',
-    languageCode: 'fr-FR',
-    authors: [{ person: '810001234567^DUPONT^JEAN^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS', institutions: ['CABINET^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^10B0012345'], roles: [], specialties: ['G15_10/SM54^Médecine générale^1.2.250.1.213.1.1.4.5'] }],
-    classCode: { code: '10', scheme: '1.2.250.1.213.1.1.4.1', display: 'Compte rendu' },
-    typeCode: { code: '11488-4', scheme: '2.16.840.1.113883.6.1', display: 'CR de consultation' },
-    formatCode: { code: 'urn:ihe:iti:xds-sd:pdf:2008', scheme: '1.3.6.1.4.1.19376.1.2.3', display: 'PDF' },
-    healthcareFacilityTypeCode: { code: 'SA07', scheme: '1.2.250.1.71.4.2.4', display: 'Cabinet individuel' },
-    practiceSettingCode: { code: 'AMBULATOIRE', scheme: '1.2.250.1.213.1.1.4.9', display: 'Ambulatoire' },
-    confidentialityCodes: [{ code: 'N', scheme: '2.16.840.1.113883.5.25', display: 'Normal' }],
-    eventCodes: i % 3 === 0 ? [{ code: 'CT', scheme: '1.2.840.10008.2.16.4', display: 'CT' }] : [],
-    referenceIds: i % 3 === 0 ? [`ACC${i}^^^&1.2.3&ISO^urn:ihe:iti:xds:2013:accession`] : [],
-  };
-}
 
 /** Well-formed inputs that exercise the corners xmldom and our parser must agree on. */
 const TRICKY_WELL_FORMED: Record<string, string> = {
@@ -245,7 +217,7 @@ describe('fast parser: the same tree as xmldom', () => {
     const built = buildCda(JSON.parse(fs.readFileSync(path.join(examples, 'cda-request.json'), 'utf8')), { baseDir: examples });
     const cdaText = Buffer.from(built.bytes).toString('utf8');
     const xdm = await writeXdm([built.parsed], { sourceId: '1.2.250.1.999.1' });
-    const objects = Array.from({ length: 30 }, (_, i) => buildExtrinsicObject(entry(i))).join('');
+    const objects = Array.from({ length: 30 }, (_, i) => buildExtrinsicObject(syntheticDmpEntry(i, { uniqueId: `1.2.250.1.999.${i}`, title: `Compte rendu n° ${i} <urgent> & "à revoir"` }))).join('');
     const vihf = buildVihf({
       mode: 'INDIRECTE_RENFORCEE', issuerDn: 'CN=SIGN,OU=10B,O=Cab,C=FR', nameId: '810001234567', subjectName: 'Dr Test', sector: 'SA07', structureId: '10B',
       roles: [{ code: '10', codeSystem: '1.2.250.1.71.1.2.7' }], patient: { ins: '279035121518989', insOid: '1.2.250.1.213.1.4.10' },
