@@ -144,4 +144,13 @@ export const mssanteMigrations: Migration[] = [
       CREATE INDEX mss_directory_city ON mss_directory(city_key);
     `,
   },
+  {
+    id: 'mssante/005-outbox-claim',
+    sql: `
+      -- Which process is sending a row, until when: two processes on one data folder (the app and the CLI) never
+      -- send the same message, and a row left 'sending' by a live process is not taken for an interrupted one.
+      ALTER TABLE mss_outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE mss_outbox ADD COLUMN claimed_until TEXT;
+    `,
+  },
 ];

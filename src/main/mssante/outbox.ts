@@ -101,7 +101,26 @@ export function backoffMs(attempts: number): number {
   return Math.min(60 * 60_000, 5_000 * 2 ** Math.max(0, attempts - 1));
 }
 
+/** How long a claim holds without being released (a send that takes longer is unlikely; a crash frees it sooner). */
+const CLAIM_MS = 10 * 60_000;
+
+/** Whether the process that made a claim (`<pid>:<uuid>`, same machine: the database is local) still runs. */
+function claimantAlive(claimedBy: string): boolean {
+  const pid = Number(claimedBy.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class Outbox {
+  /** This outbox's identity in claims. */
+  private readonly claimant = `${process.pid}:${randomUUID()}`;
+
   constructor(
     private readonly db: Db,
     private readonly blobs: SecureBlobStore,
@@ -158,7 +177,8 @@ export class Outbox {
 
   /**
    * Sends what is due. Flushes of this process run one after the other (the user's send, a watcher's
-   * post-sync flush and a retry timer may overlap): an item is never picked up by two flushes at once.
+   * post-sync flush and a retry timer may overlap); across processes (the app and the CLI on one data folder)
+   * each row is claimed before it is sent, so an item is never picked up by two flushes at once.
    */
   flush(filter: { account?: string; ids?: string[]; now?: Date } = {}): Promise<OutboxItem[]> {
     const run = this.flushQueue.then(() => this.flushNow(filter));
@@ -184,14 +204,49 @@ export class Outbox {
       return imap.client;
     };
     try {
-      for (const r of due) done.push(await this.sendOne(r, imapFor));
+      for (const r of due) {
+        const item = await this.sendOne(r, imapFor);
+        if (item) done.push(item);
+      }
     } finally {
       await imap?.client.logout().catch(() => {});
     }
     return done;
   }
 
-  private async sendOne(r: Row, imapFor: (a: MailAccountConfig) => Promise<ImapFlow>): Promise<OutboxItem> {
+  /**
+   * Claims a row for this outbox, atomically across processes (one SQLite write): free, already ours, expired,
+   * or left by a process that no longer runs. False: another live process is sending it.
+   */
+  private claim(id: string): boolean {
+    const now = new Date();
+    const held = this.db.prepare('SELECT claimed_by, claimed_until FROM mss_outbox WHERE id = ?').get(id) as { claimed_by: string | null; claimed_until: string | null } | undefined;
+    if (!held) return false;
+    const stale = !held.claimed_by || held.claimed_by === this.claimant || !held.claimed_until || held.claimed_until < now.toISOString() || !claimantAlive(held.claimed_by);
+    if (!stale) return false;
+    const r = this.db
+      .prepare(`UPDATE mss_outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? AND claimed_by IS ? AND status IN ('queued', 'sending')`)
+      .run(this.claimant, new Date(now.getTime() + CLAIM_MS).toISOString(), id, held.claimed_by);
+    return r.changes === 1;
+  }
+
+  private release(id: string): void {
+    this.db.prepare('UPDATE mss_outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?').run(id, this.claimant);
+  }
+
+  private async sendOne(row: Row, imapFor: (a: MailAccountConfig) => Promise<ImapFlow>): Promise<OutboxItem | undefined> {
+    if (!this.claim(row.id)) return undefined; // another process is on it
+    try {
+      // Re-read under the claim: the row may have been sent by another process since the list was taken.
+      const r = this.db.prepare(`SELECT ${COLUMNS} FROM mss_outbox WHERE id = ?`).get(row.id) as Row;
+      if (r.status !== 'queued' && r.status !== 'sending') return toItem(r);
+      return await this.sendClaimed(r, imapFor);
+    } finally {
+      this.release(row.id);
+    }
+  }
+
+  private async sendClaimed(r: Row, imapFor: (a: MailAccountConfig) => Promise<ImapFlow>): Promise<OutboxItem> {
     let account: MailAccountConfig;
     try {
       account = this.accountOf(r.account);

@@ -231,4 +231,39 @@ describe('MSSanté mail flow against Dovecot + Postfix', () => {
     expect([...perOriginal.values()].every((n) => n === 1)).toBe(true);
     expect((core.db.prepare(`SELECT COUNT(*) AS n FROM mss_outbox WHERE status != 'sent'`).get() as { n: number }).n).toBe(0);
   });
+
+  it('two processes on one data folder flush the same outbox: each message leaves once', async () => {
+    const files = [1, 2, 3, 4].map((i) => cda(`both${i}.xml`).file);
+    const ids: string[] = [];
+    const messageIds: string[] = [];
+    for (const f of files) {
+      const item = await core.registry.call('mssante.send', { from: SENDER, to: [APP], cdaFiles: [f], ack: { delivery: false, read: false }, sendNow: false });
+      ids.push(item.id);
+      messageIds.push(item.messageId);
+    }
+    const other = createCore({ dataDir, runtime: 'node' });
+    let byUs: string[];
+    let byOther: string[];
+    try {
+      const [a, b] = await Promise.all([core.registry.call('mssante.outbox.flush', { account: SENDER }), other.registry.call('mssante.outbox.flush', { account: SENDER })]);
+      byUs = a.map((x) => x.id).filter((id) => ids.includes(id));
+      byOther = b.map((x) => x.id).filter((id) => ids.includes(id));
+    } finally {
+      await other.close();
+    }
+    // Each message taken by exactly one of the two, and sent.
+    expect([...byUs, ...byOther].sort()).toEqual([...ids].sort());
+    for (const id of ids) expect(core.db.prepare('SELECT status, claimed_by FROM mss_outbox WHERE id = ?').get(id)).toEqual({ status: 'sent', claimed_by: null });
+    // Delivered once: every Message-ID reaches the APP mailbox exactly one time.
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 50 && [...seen.values()].reduce((x, y) => x + y, 0) < ids.length; i++) {
+      const r = await core.registry.call('mssante.sync', { account: APP });
+      for (const m of r.messages) if (m.messageId && messageIds.includes(m.messageId)) seen.set(m.messageId, (seen.get(m.messageId) ?? 0) + 1);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await new Promise((res) => setTimeout(res, 500));
+    const late = await core.registry.call('mssante.sync', { account: APP });
+    for (const m of late.messages) if (m.messageId && messageIds.includes(m.messageId)) seen.set(m.messageId, (seen.get(m.messageId) ?? 0) + 1);
+    expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(messageIds.map((m) => [m, 1])));
+  });
 });
