@@ -11,6 +11,8 @@ PACKAGES=(
   dovecot-core dovecot-imapd dovecot-lmtpd dovecot-submissiond postfix
   # Imaging sandbox: PACS with DICOMweb, and real sample DICOM files
   orthanc orthanc-dicomweb python3-pydicom
+  # Independent JPEG-lossless encoder (dcmcjpeg) the viewer's lossless decoder is tested against
+  dcmtk
   # Test CPS card (PKCS#11) and certificates
   softhsm2 opensc libengine-pkcs11-openssl openssl
   # Independent XML signature verifier used by the tests
