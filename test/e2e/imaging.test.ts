@@ -208,7 +208,20 @@ describe.skipIf(!HAS_CHROMIUM || !softhsmModule() || !fs.existsSync(ORTHANC_BIN)
     await expect.poll(async () => Math.min(...(await thumbnailLevels())), { timeout: 20_000 }).toBeGreaterThan(10);
     expect(await thumbnailLevels()).toHaveLength(3);
     await screenshot('viewer-j2k');
-  });
+
+    // Leave the J2K series while it is still loading and come back: what had arrived but was not decoded was
+    // dropped on leaving (memory) and streams again; the whole series loads, down to its last image.
+    await page.locator('.viewer-series-item', { hasText: /JPEG-LS/ }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=viewer-index]')?.textContent === 'Image 1/300');
+    await page.locator('.viewer-series-item', { hasText: /JPEG 2000/ }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=viewer-index]')?.textContent === 'Image 1/300');
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=viewer-viewport]')?.getAttribute('data-full-load-ms'), null, { timeout: 120_000 });
+    expect(await page.getByTestId('viewer-progress').getAttribute('value')).toBe('300');
+    await page.getByTestId('viewer-viewport').focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => document.querySelector('[data-testid=viewer-index]')?.textContent === 'Image 300/300');
+    expect((await canvasStats()).levels).toBeGreaterThan(20);
+  }, 240_000);
 
   it('shows the colour captures, the lossless JPEG one decoded by our own decoder (transfer syntax .70)', async () => {
     await page.getByRole('button', { name: '← Retour aux examens' }).click();

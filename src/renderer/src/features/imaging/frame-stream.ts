@@ -282,8 +282,12 @@ class FrameStore {
 
   /** Stops loading a series (the viewer left it): its stream is aborted, its waiting decodes dropped. */
   cancel(seriesBase: string): void {
-    this.series.get(seriesBase)?.streaming?.abort();
+    const s = this.series.get(seriesBase);
+    s?.streaming?.abort();
     gate.drop(seriesBase);
+    // Frames received but not decoded would stay in memory until the exam is closed (a 300-slice CT is 150 MB):
+    // their records go; a later visit streams them again (an image being decoded right now refetches its own).
+    if (s) for (const [sop, r] of s.records) if (r.frames.some(Boolean)) s.records.delete(sop);
   }
 
   /** Hands over a frame's bytes (once: they are transferred to a decoder). */
