@@ -299,29 +299,31 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       // under our own file name: never the archive's.
       const keep = entry.uncompressedSize <= memoryBudget - inMemory;
       const target = keep ? '' : path.join(ensureWorkDir(), `doc-${String(n).padStart(4, '0')}${/\.xml$/i.test(u) ? '.xml' : '.bin'}`);
-      const chunks: Buffer[] = [];
+      const cap = keep ? Math.min(limits.maxEntryUncompressed, memoryBudget - inMemory) : limits.maxEntryUncompressed;
       const hash = crypto.createHash('sha1');
       let size = 0;
+      let bytes: Buffer | undefined;
       try {
         if (keep && zip) {
-          const out = inflateInMemory(zip, entry, Math.min(limits.maxEntryUncompressed, memoryBudget - inMemory));
-          hash.update(out);
-          size = out.length;
-          chunks.push(out);
+          bytes = inflateInMemory(zip, entry, cap);
+          hash.update(bytes);
+          size = bytes.length;
         } else {
-        const s = await openStream(zf, entry);
-        const counter = capped(keep ? Math.min(limits.maxEntryUncompressed, memoryBudget - inMemory) : limits.maxEntryUncompressed, (c) => {
-          hash.update(c);
-          size += c.length;
-          if (keep) chunks.push(c);
-        });
-        if (keep) {
-          await pipeline(s, counter, async function* (src) {
-            for await (const _ of src) void _;
+          const chunks: Buffer[] = [];
+          const s = await openStream(zf, entry);
+          const counter = capped(cap, (c) => {
+            hash.update(c);
+            size += c.length;
+            if (keep) chunks.push(c);
           });
-        } else {
-          await pipeline(s, counter, fs.createWriteStream(target, { flags: 'wx' }));
-        }
+          if (keep) {
+            await pipeline(s, counter, async function* (src) {
+              for await (const _ of src) void _;
+            });
+            bytes = Buffer.concat(chunks);
+          } else {
+            await pipeline(s, counter, fs.createWriteStream(target, { flags: 'wx' }));
+          }
         }
       } catch (err) {
         if (target) fs.rmSync(target, { force: true });
@@ -332,9 +334,7 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
         dp.push({ code: 'XDM_DOCUMENT_UNREADABLE', severity: 'error', message: `Le fichier ${uri} est illisible dans l'archive.`, where: (err as Error).message });
         continue;
       }
-      let bytes: Buffer | undefined;
-      if (keep) {
-        bytes = Buffer.concat(chunks);
+      if (bytes) {
         inMemory += bytes.length;
         doc.bytes = bytes;
       } else {

@@ -140,83 +140,81 @@ export class Reception {
     )();
   }
 
-  /** Decides and writes everything for one message in one transaction, with its journal row and its MDN. */
+  /** Decides and writes everything for one message, its journal row and its MDN (inside `commitAll`'s transaction). */
   private commit(msg: ReceivedMessage, outcome: MessageOutcome, prepared: PreparedDoc[] = []): MessageOutcome {
     const { db, audit } = this.deps;
     const account = msg.account.address;
     const now = new Date().toISOString();
     const { dnt, autoSubmitted } = msg;
-    db.transaction(() => {
-      for (const d of prepared) outcome.documents.push(this.decide(d, msg, outcome, now));
-      if (outcome.kind === 'report' && outcome.report) {
-        const item = this.deps.outbox.applyReport(outcome.report);
-        if (item) outcome.report.matchedOutboxId = item.id;
-        audit.append({
-          actor: account,
-          action: `mssante.receive.${outcome.report.type}`,
-          subject: outcome.report.originalMessageId ?? outcome.messageId,
-          outcome: 'info',
-          details: { state: outcome.report.state, code: outcome.report.type === 'mdn' ? outcome.report.code : outcome.report.status, outboxId: item?.id ?? null },
-        });
-      }
-      // MDN: only when asked, never for a report or an automatic message (no loops), once per message.
-      const wantsMdn = !!dnt && (outcome.kind === 'document' || outcome.kind === 'rejected') && autoSubmitted === 'no';
-      if (wantsMdn) {
-        const failed = outcome.error ?? outcome.documents.find((d) => d.code)?.code;
-        const code: MdnErrorCode | undefined = outcome.error?.code ?? outcome.documents.find((d) => d.code)?.code;
-        const detail = outcome.error?.detail ?? outcome.documents.find((d) => d.code)?.detail;
-        const mdn = buildMdn({
-          reporter: account,
-          to: dnt!,
-          originalMessageId: outcome.messageId ?? '<inconnu>',
-          originalSubject: outcome.subject ?? '',
-          originalRecipient: account,
-          outcome: failed && code ? { kind: 'error', code, detail: detail?.slice(0, 200) } : { kind: 'processed' },
-          original: msg.raw && msg.raw.length <= 20 * 1024 * 1024 ? msg.raw : undefined,
-          originalHeaders: msg.headerText,
-          nil: this.deps.nil(),
-        });
-        const item = this.deps.outbox.enqueue({
-          account,
-          kind: 'mdn',
-          built: { raw: mdn.raw, messageId: mdn.messageId, subject: mdn.subject, recipients: [dnt!], headers: {}, documents: [] },
-          meta: { inReplyTo: outcome.messageId, code: code ?? null },
-        });
-        outcome.mdn = { outboxId: item.id, disposition: code ? 'error' : 'processed', ...(code ? { code } : {}) };
-      }
-      const resultOf = outcome.error ? 'rejected' : outcome.documents.some((d) => d.result === 'rejected' || d.result === 'queued') ? 'partial' : 'ok';
-      db.prepare(
-        `INSERT INTO mss_journal (account, mailbox, uidvalidity, uid, message_id, kind, outcome, detail, sender, subject, mdn_requested_to, processed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        account,
-        msg.mailbox,
-        msg.uidValidity,
-        msg.uid,
-        outcome.messageId,
-        outcome.kind,
-        resultOf,
-        JSON.stringify({ documents: outcome.documents, error: outcome.error ?? null, mdn: outcome.mdn ?? null }),
-        outcome.from,
-        outcome.subject,
-        dnt,
-        now,
-      );
+    for (const d of prepared) outcome.documents.push(this.decide(d, msg, outcome, now));
+    if (outcome.kind === 'report' && outcome.report) {
+      const item = this.deps.outbox.applyReport(outcome.report);
+      if (item) outcome.report.matchedOutboxId = item.id;
       audit.append({
         actor: account,
-        action: `mssante.receive.message`,
-        subject: outcome.messageId,
-        outcome: outcome.error ? 'failure' : 'success',
-        details: {
-          kind: outcome.kind,
-          from: outcome.from,
-          uid: msg.uid,
-          documents: outcome.documents.map((d) => ({ id: d.documentId, classification: d.classification, result: d.result, code: d.code ?? null })),
-          error: outcome.error ?? null,
-          mdnRequested: !!dnt,
-        },
+        action: `mssante.receive.${outcome.report.type}`,
+        subject: outcome.report.originalMessageId ?? outcome.messageId,
+        outcome: 'info',
+        details: { state: outcome.report.state, code: outcome.report.type === 'mdn' ? outcome.report.code : outcome.report.status, outboxId: item?.id ?? null },
       });
-    })();
+    }
+    // MDN: only when asked, never for a report or an automatic message (no loops), once per message.
+    const wantsMdn = !!dnt && (outcome.kind === 'document' || outcome.kind === 'rejected') && autoSubmitted === 'no';
+    if (wantsMdn) {
+      const failed = outcome.error ?? outcome.documents.find((d) => d.code)?.code;
+      const code: MdnErrorCode | undefined = outcome.error?.code ?? outcome.documents.find((d) => d.code)?.code;
+      const detail = outcome.error?.detail ?? outcome.documents.find((d) => d.code)?.detail;
+      const mdn = buildMdn({
+        reporter: account,
+        to: dnt!,
+        originalMessageId: outcome.messageId ?? '<inconnu>',
+        originalSubject: outcome.subject ?? '',
+        originalRecipient: account,
+        outcome: failed && code ? { kind: 'error', code, detail: detail?.slice(0, 200) } : { kind: 'processed' },
+        original: msg.raw && msg.raw.length <= 20 * 1024 * 1024 ? msg.raw : undefined,
+        originalHeaders: msg.headerText,
+        nil: this.deps.nil(),
+      });
+      const item = this.deps.outbox.enqueue({
+        account,
+        kind: 'mdn',
+        built: { raw: mdn.raw, messageId: mdn.messageId, subject: mdn.subject, recipients: [dnt!], headers: {}, documents: [] },
+        meta: { inReplyTo: outcome.messageId, code: code ?? null },
+      });
+      outcome.mdn = { outboxId: item.id, disposition: code ? 'error' : 'processed', ...(code ? { code } : {}) };
+    }
+    const resultOf = outcome.error ? 'rejected' : outcome.documents.some((d) => d.result === 'rejected' || d.result === 'queued') ? 'partial' : 'ok';
+    db.prepare(
+      `INSERT INTO mss_journal (account, mailbox, uidvalidity, uid, message_id, kind, outcome, detail, sender, subject, mdn_requested_to, processed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      account,
+      msg.mailbox,
+      msg.uidValidity,
+      msg.uid,
+      outcome.messageId,
+      outcome.kind,
+      resultOf,
+      JSON.stringify({ documents: outcome.documents, error: outcome.error ?? null, mdn: outcome.mdn ?? null }),
+      outcome.from,
+      outcome.subject,
+      dnt,
+      now,
+    );
+    audit.append({
+      actor: account,
+      action: `mssante.receive.message`,
+      subject: outcome.messageId,
+      outcome: outcome.error ? 'failure' : 'success',
+      details: {
+        kind: outcome.kind,
+        from: outcome.from,
+        uid: msg.uid,
+        documents: outcome.documents.map((d) => ({ id: d.documentId, classification: d.classification, result: d.result, code: d.code ?? null })),
+        error: outcome.error ?? null,
+        mdnRequested: !!dnt,
+      },
+    });
     return outcome;
   }
 
