@@ -8,6 +8,7 @@ import { freePort, waitForPort } from '../../../src/main/sandbox/ports';
 import { isAlive, spawnDetached, stopPid } from '../../../src/main/sandbox/processes';
 import { runLps } from '../../support/cli';
 import { tempDir } from '../../support/tmp';
+import { ACCOUNTS, DOMAIN } from './directory-accounts';
 
 /**
  * `lps directory search … --online --json` through the real command line, against the sandbox FHIR annuaire
@@ -15,13 +16,6 @@ import { tempDir } from '../../support/tmp';
  * that process stopped: the local results still come, with the warning, exit code 0.
  */
 const ROOT = path.resolve(__dirname, '../../..');
-const DOMAIN = 'sandbox.mssante.fr';
-const ACCOUNTS = [
-  { address: `claire.durand@${DOMAIN}`, kind: 'PER', family: 'DURAND', given: 'Claire', nationalId: '899700012345', profession: 'Médecin' },
-  { address: `jean.dupont@${DOMAIN}`, kind: 'PER', family: 'DUPONT', given: 'Jean', nationalId: '810001234567', profession: 'Médecin' },
-  { address: `cardiologie.ch-sandbox@${DOMAIN}`, kind: 'ORG' },
-  { address: `pfi.ch-sandbox@${DOMAIN}`, kind: 'APP' },
-];
 
 let tmp: ReturnType<typeof tempDir>;
 let dataDir: string;

@@ -10,6 +10,7 @@ import { FhirDirectoryClient, type FhirDirectoryConfig } from '../../../src/main
 import { createFhirDirectoryServer, sandboxDirectoryData } from '../../../src/main/mssante/directory-fhir-server';
 import { searchDirectoryWithOnline } from '../../../src/main/mssante/directory-online';
 import { ensureLocalMailPki, type MailPki } from '../../../src/main/mssante/sandbox-pki';
+import { ACCOUNTS, DOMAIN } from './directory-accounts';
 import { freePort } from '../../../src/main/sandbox/ports';
 import { tempDir } from '../../support/tmp';
 
@@ -19,13 +20,6 @@ import { tempDir } from '../../support/tmp';
  * 429), the merge with the local index (local first, de-duplicated by address) and a server that is down
  * (local results + warning). The app goes through `mssante.directory.search` with `online: true`.
  */
-const DOMAIN = 'sandbox.mssante.fr';
-const ACCOUNTS = [
-  { address: `claire.durand@${DOMAIN}`, kind: 'PER', family: 'DURAND', given: 'Claire', nationalId: '899700012345', profession: 'Médecin' },
-  { address: `jean.dupont@${DOMAIN}`, kind: 'PER', family: 'DUPONT', given: 'Jean', nationalId: '810001234567', profession: 'Médecin' },
-  { address: `cardiologie.ch-sandbox@${DOMAIN}`, kind: 'ORG' },
-  { address: `pfi.ch-sandbox@${DOMAIN}`, kind: 'APP' },
-];
 const KEY = 'sbx-annuaire-test-key-0123456789';
 
 let tmp: ReturnType<typeof tempDir>;
