@@ -36,6 +36,33 @@ const SERIES = [
   { name: 'JPEG 2000', label: /JPEG 2000/, ts: '1.2.840.10008.1.2.4.90' },
 ];
 
+/**
+ * LPS_BENCH_VERBOSE: CPU time (ms) of each party over a phase — Orthanc, the sandbox PACS proxy, Chromium (all its
+ * processes) and this process (main, harness) — read from /proc (Linux), to see where a 2-core machine's time goes.
+ */
+function cpuSnapshot(): Record<string, number> {
+  const out: Record<string, number> = { orthanc: 0, proxy: 0, chromium: 0, main: 0 };
+  const tick = 1000 / 100; // USER_HZ
+  for (const pid of fs.existsSync('/proc') ? fs.readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)) : []) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      const who = /(^|\/)Orthanc\0/i.test(cmd) || /\/orthanc\0/.test(cmd) ? 'orthanc' : cmd.includes('pacs-proxy-main') ? 'proxy' : /chrom(e|ium)/.test(cmd.split('\0')[0]!) ? 'chromium' : Number(pid) === process.pid ? 'main' : undefined;
+      if (!who) continue;
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+      out[who]! += (Number(f[11]) + Number(f[12])) * tick;
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+const cpuSince = (a: Record<string, number>) => {
+  const b = cpuSnapshot();
+  return Object.keys(b)
+    .map((k) => `${k} ${(b[k]! - (a[k] ?? 0)).toFixed(0)}`)
+    .join(', ');
+};
+
 const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ');
 const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -96,16 +123,18 @@ export async function viewerBench(): Promise<void> {
         // before and right after the viewer loads it (so it never competes with the viewer); their mean is used
         // (the machine is shared: its load drifts).
         const rawDownload = async (seriesUid: string) => {
+          const c0 = cpuSnapshot();
           const t = performance.now();
           const res = await fetch(`${pacs.dicomwebUrl}/studies/${ct.studyInstanceUid}/series/${seriesUid}`, {
             headers: { authorization: `Bearer ${pacs.accessToken}`, accept: ACCEPT_INSTANCES, 'kos-sopinstanceuid': pacs.benchmark!.kosSopInstanceUid },
           });
           const bytes = (await res.arrayBuffer()).byteLength;
-          return { ms: performance.now() - t, bytes };
+          return { ms: performance.now() - t, bytes, cpu: process.env.LPS_BENCH_VERBOSE ? cpuSince(c0) : '' };
         };
         for (const [i, s] of SERIES.entries()) {
           const seriesUid = ct.series.find((x) => x.transferSyntaxUid === s.ts)!.seriesInstanceUid;
           const before = await rawDownload(seriesUid);
+          const c0 = cpuSnapshot();
           // LPS_BENCH_PROFILE=1: the renderer's main thread profiled while it loads each series (bench/results/).
           const cdp = process.env.LPS_BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined;
           if (cdp) {
@@ -126,6 +155,7 @@ export async function viewerBench(): Promise<void> {
             await cdp.detach();
           }
           const d = await dataset(page);
+          const viewerCpu = process.env.LPS_BENCH_VERBOSE ? cpuSince(c0) : '';
           const after = await rawDownload(seriesUid);
           const raw = (before.ms + after.ms) / 2;
 
@@ -137,6 +167,7 @@ export async function viewerBench(): Promise<void> {
           r.full.push(Number(d.fullLoadMs));
           r.decode.push(Number(d.decodeMs) / Math.max(1, Number(d.decodedFrames)));
           if (process.env.LPS_BENCH_VERBOSE) console.log(`  ${s.name}: first record ${d.firstRecordMs} ms, first ${d.firstImageMs} ms${d.firstImageReduced ? ` (reduced), full-resolution ${d.fullFirstImageMs} ms` : ''}${d.preview ? ` [preview: ${d.preview}]` : ''}, stream done ${d.streamMs} ms, full ${d.fullLoadMs} ms, raw ${before.ms.toFixed(0)} / ${after.ms.toFixed(0)} ms`);
+          if (process.env.LPS_BENCH_VERBOSE) console.log(`    CPU ms — viewer load: ${viewerCpu}; raw download: ${before.cpu}`);
         }
         if (process.env.LPS_BENCH_VERBOSE) {
           const t = (await page.evaluate(`(async () => {

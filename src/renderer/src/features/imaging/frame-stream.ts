@@ -10,112 +10,11 @@
  */
 import { cornerstone, loader } from './cornerstone';
 import { previewLevel } from './j2k';
+import { readRecords, type InstanceRecord } from './record-reader';
 
-type DicomJson = Record<string, { vr?: string; Value?: unknown[] }>;
-
-interface RecordHeader {
-  sop: string;
-  ts: string;
-  metadata: DicomJson;
-  frames: number[];
-}
-
-/** An instance that has arrived: its metadata, and the frame bytes not yet handed to a decoder. */
-export interface InstanceRecord {
-  sop: string;
-  ts: string;
-  metadata: DicomJson;
-  frameCount: number;
-  /** Each frame's bytes in its own buffer (transferred to a worker once, then dropped). */
-  frames: (ArrayBuffer | undefined)[];
-}
+export type { InstanceRecord };
 
 const FRAME_ID = /^wadors:(.*\/series\/[0-9.]+)\/instances\/([0-9.]+)\/frames\/([0-9]+)$/;
-
-/** Reads `n` bytes out of a queue of chunks into a fresh buffer. */
-class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  private head = 0;
-  size = 0;
-
-  push(c: Uint8Array): void {
-    if (c.length) {
-      this.chunks.push(c);
-      this.size += c.length;
-    }
-  }
-
-  read(n: number): Uint8Array<ArrayBuffer> {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length - this.head, n - o);
-      out.set(c.subarray(this.head, this.head + k), o);
-      o += k;
-      this.head += k;
-      if (this.head === c.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-    }
-    this.size -= n;
-    return out;
-  }
-}
-
-async function httpError(res: Response): Promise<Error> {
-  let message = `Images indisponibles (HTTP ${res.status}).`;
-  try {
-    message = ((await res.json()) as { message?: string }).message ?? message;
-  } catch {
-    /* not JSON */
-  }
-  return new Error(message);
-}
-
-/** Reads a record stream, calling `onRecord` as each instance completes. */
-export async function readRecords(url: string, onRecord: (r: InstanceRecord) => void, signal?: AbortSignal): Promise<void> {
-  const res = await fetch(url, signal ? { signal } : {});
-  if (!res.ok || !res.body) throw await httpError(res);
-  const reader = res.body.getReader();
-  const q = new ByteQueue();
-  let header: RecordHeader | undefined;
-  let frames: ArrayBuffer[] = [];
-  const drain = () => {
-    for (;;) {
-      if (!header) {
-        if (q.size < 4) return;
-        // Peek the header length without consuming it until the whole header is there.
-        const lenBytes = q.read(4);
-        const n = new DataView(lenBytes.buffer).getUint32(0, true);
-        if (q.size < n) {
-          // Put the length back in front (rare: a header split across chunks).
-          const rest = q.read(q.size);
-          q.push(lenBytes);
-          q.push(rest);
-          return;
-        }
-        header = JSON.parse(new TextDecoder().decode(q.read(n))) as RecordHeader;
-        frames = [];
-      }
-      while (frames.length < header.frames.length) {
-        const len = header.frames[frames.length]!;
-        if (q.size < len) return;
-        frames.push(q.read(len).buffer);
-      }
-      onRecord({ sop: header.sop, ts: header.ts, metadata: header.metadata, frameCount: frames.length, frames });
-      header = undefined;
-    }
-  };
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    q.push(value);
-    drain();
-  }
-  if (header || q.size) throw new Error('Flux d’images interrompu.');
-}
 
 /**
  * Decodes in flight are bounded (enough to keep every worker busy) and the rest wait here, per series: leaving a
