@@ -3,6 +3,7 @@ import { T } from './dicom/constants';
 import { parseDicom, type ParsedDicom } from './dicom/parser';
 import type { DiskCache } from './disk-cache';
 import type { KosManifest, KosSeries, KosStudy } from './kos';
+import { streamingGet } from './http-get';
 import { multipartBoundary, readMultipart } from './multipart';
 
 /**
@@ -22,6 +23,12 @@ export interface DicomwebClientOptions {
   /** No answer, or no byte while streaming, for this long → IMAGING_DICOMWEB_TIMEOUT. Default 20 s. */
   timeoutMs?: number;
   cache?: DiskCache;
+  /**
+   * Trust store (PEM) for an https PACS, or where to read it at each request (the Settings may change); the
+   * platform's roots when absent. Verification is always on.
+   */
+  ca?: string | string[] | (() => string | string[] | undefined);
+  /** A WHATWG fetch to use instead of node:http(s) (tests that observe the requests). */
   fetch?: typeof fetch;
 }
 
@@ -71,11 +78,8 @@ export function sopInstanceUidOf(bytes: Buffer): string | undefined {
 
 export class DicomwebClient {
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
-
   constructor(private readonly opts: DicomwebClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? 20_000;
-    this.fetchImpl = opts.fetch ?? fetch;
   }
 
   /**
@@ -85,7 +89,7 @@ export class DicomwebClient {
   async request(
     url: string,
     init: { accept: string; kosSopInstanceUid?: string; signal?: AbortSignal },
-  ): Promise<{ res: Response; body: AsyncIterable<Uint8Array>; done: () => void }> {
+  ): Promise<{ contentType: string | null; body: AsyncIterable<Uint8Array>; done: () => void }> {
     if (init.signal?.aborted) throw cancelled();
     const ctrl = new AbortController();
     let timedOut = false;
@@ -112,11 +116,11 @@ export class DicomwebClient {
           `no data for ${this.timeoutMs} ms from ${new URL(url).host}`,
         );
       if (init.signal?.aborted) return cancelled();
-      const cause = (err as { cause?: { code?: string } }).cause;
+      const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
       return new AppError(
         'IMAGING_DICOMWEB_UNREACHABLE',
         "Le serveur d'images est injoignable. Vérifiez la connexion réseau puis réessayez.",
-        `${new URL(url).host}: ${cause?.code ?? (err as Error).message}`,
+        `${new URL(url).host}: ${code ?? (err as Error).message}`,
       );
     };
     const token = await this.opts.getToken();
@@ -124,14 +128,20 @@ export class DicomwebClient {
     if (token) headers.authorization = `Bearer ${token}`;
     if (init.kosSopInstanceUid) headers['kos-sopinstanceuid'] = init.kosSopInstanceUid;
     arm();
-    let res: Response;
+    let res: { status: number; contentType: string | null; body: AsyncIterable<Uint8Array> | null; text(): Promise<string> };
     try {
-      res = await this.fetchImpl(url, { headers, signal: ctrl.signal });
+      if (this.opts.fetch) {
+        const r = await this.opts.fetch(url, { headers, signal: ctrl.signal });
+        res = { status: r.status, contentType: r.headers.get('content-type'), body: r.body as unknown as AsyncIterable<Uint8Array> | null, text: () => r.text() };
+      } else {
+        const ca = typeof this.opts.ca === 'function' ? this.opts.ca() : this.opts.ca;
+        res = await streamingGet(url, { headers, signal: ctrl.signal, ca });
+      }
     } catch (err) {
       done();
       throw mapError(err);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const text = await res.text().catch(() => '');
       done();
       throw httpError(res.status, url, text);
@@ -140,7 +150,7 @@ export class DicomwebClient {
     const body = (async function* (this: void) {
       if (!stream) return;
       try {
-        for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+        for await (const chunk of stream) {
           arm();
           yield chunk;
         }
@@ -150,7 +160,7 @@ export class DicomwebClient {
         done();
       }
     })();
-    return { res, body, done };
+    return { contentType: res.contentType, body, done };
   }
 
   private cacheKey(t: { studyInstanceUid: string; seriesInstanceUid: string }, sop: string): string {
@@ -171,10 +181,11 @@ export class DicomwebClient {
         return;
       }
     }
-    const { res, body } = await this.request(t.seriesUrl, { accept: ACCEPT_INSTANCES, kosSopInstanceUid: t.kosSopInstanceUid, signal: opts.signal });
-    const boundary = multipartBoundary(res.headers.get('content-type'));
+    const { contentType, body, done } = await this.request(t.seriesUrl, { accept: ACCEPT_INSTANCES, kosSopInstanceUid: t.kosSopInstanceUid, signal: opts.signal });
+    const boundary = multipartBoundary(contentType);
     if (!boundary) {
-      throw new AppError('IMAGING_DICOMWEB_BAD_RESPONSE', "La réponse du serveur d'images est mal formée.", `content-type ${res.headers.get('content-type')}`);
+      done();
+      throw new AppError('IMAGING_DICOMWEB_BAD_RESPONSE', "La réponse du serveur d'images est mal formée.", `content-type ${contentType}`);
     }
     for await (const part of readMultipart(body, boundary)) {
       const parsed = parseDicom(part.body);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import type { ImagingSession } from '../../shared/api/imaging';
 import { APP_ORIGIN } from '../../shared/security';
+import { pemsOf, settingsCaFiles } from '../config/trust-store';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
 import { identityRuntime } from '../identity/runtime';
@@ -12,13 +14,14 @@ import { imagingSourceFor } from './dmp-source';
 import { buildExams, kosForReport, retrieveKos } from './exams';
 import { parseKos, type KosManifest } from './kos';
 import { SeriesBulkLoader } from './series-bulk';
-import { createImagingStreamHandler, IMAGING_SCHEME, ImagingSessions } from './stream-handler';
+import { createImagingStreamHandler, IMAGING_SCHEME, ImagingSessions, warmFirstImages } from './stream-handler';
 
 /** Size cap of the encrypted image cache (setting `imaging.cacheMaxBytes`). */
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3;
 
 interface Runtime {
   sessions: ImagingSessions;
+  client: DicomwebClient;
   bulk: SeriesBulkLoader;
   info: Map<string, ImagingSession>;
   handler: (request: Request) => Promise<Response>;
@@ -76,18 +79,36 @@ function handleOf(request: Request): string {
   }
 }
 
+/**
+ * The trust store for an https PACS: the platform's roots (a DRIMbox may present a public certificate) plus the CAs
+ * of Paramètres › Magasin de confiance (IGC Santé), re-read when that list changes (checked every few seconds).
+ */
+function trustProvider(core: Core): () => string[] | undefined {
+  let cached: { key: string; pems: string[] | undefined; at: number } | undefined;
+  return () => {
+    const files = settingsCaFiles(core);
+    const key = files.join('\n');
+    if (cached && cached.key === key && Date.now() - cached.at < 5000) return cached.pems;
+    const fail = (f: string, err: Error) =>
+      new AppError('IMAGING_TRUST_INVALID', `Un certificat du magasin de confiance est introuvable ou illisible (${f}) : corrigez la liste dans Paramètres › Magasin de confiance.`, `${f}: ${err.message}`);
+    const pems = files.length ? [...tls.rootCertificates, ...pemsOf(files, fail)] : undefined;
+    cached = { key, pems, at: Date.now() };
+    return pems;
+  };
+}
+
 function runtimeOf(core: Core): Runtime {
   let rt = runtimes.get(core);
   if (rt) return rt;
   const maxBytes = core.settings.get<number>('imaging.cacheMaxBytes') ?? DEFAULT_CACHE_MAX_BYTES;
   const cache = new DiskCache(path.join(core.dataDir, 'cache', 'imaging'), maxBytes, imagingCacheKey(core));
-  const client = new DicomwebClient({ getToken: tokenProvider(core), cache });
+  const client = new DicomwebClient({ getToken: tokenProvider(core), cache, ca: trustProvider(core) });
   const sessions = new ImagingSessions();
   const base = createImagingStreamHandler({ sessions, client, cache });
   const bulk = new SeriesBulkLoader(client);
   // Frames of a series being prefetched come from that one retrieval; everything else from the stream handler.
   const handler = async (request: Request) => withCors(request, (sessions.get(handleOf(request)) ? await bulk.tryServe(request) : undefined) ?? (await base(request)));
-  rt = { sessions, bulk, info: new Map(), handler };
+  rt = { sessions, client, bulk, info: new Map(), handler };
   runtimes.set(core, rt);
   const r = rt;
   core.onClose(() => {
@@ -198,6 +219,8 @@ export function registerImagingHandlers(core: Core): void {
       const session = rt.sessions.get(opened.handle)!;
       const info = sessionOf(kos, opened, kosUniqueId, source, (st, se) => session.series.has(`${st}/${se}`));
       rt.info.set(opened.handle, info);
+      // The first images are on their way while the renderer mounts the viewer.
+      warmFirstImages(rt, opened.handle);
       core.audit.append({ actor: actorOf(core), action: 'imaging.open', subject, outcome: 'success', details: { kos: kosUniqueId, source, instances: kos.instanceCount } });
       return info;
     } catch (err) {

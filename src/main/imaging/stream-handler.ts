@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors';
-import { ACCEPT_FRAMES, ACCEPT_METADATA, type DicomwebClient } from './dicomweb-client';
+import { ACCEPT_FRAMES, ACCEPT_METADATA, type DicomwebClient, type SeriesTarget } from './dicomweb-client';
 import type { DiskCache } from './disk-cache';
 import { FRAME_STREAM_TYPE, instanceRecordBody, seriesRecordStream } from './frame-stream';
 import type { KosManifest } from './kos';
@@ -24,6 +24,8 @@ interface Session {
   /** study/series → DICOMweb series URL */
   series: Map<string, string>;
   abort: AbortController;
+  /** study/series/sop → its record, retrieved ahead of the renderer's request (see `warmFirstImages`). */
+  warm: Map<string, Promise<Uint8Array>>;
 }
 
 export class ImagingSessions {
@@ -38,7 +40,7 @@ export class ImagingSessions {
         const url = root ? `${root}/studies/${st.studyInstanceUid}/series/${se.seriesInstanceUid}` : se.retrieve.seriesUrl;
         if (url) series.set(`${st.studyInstanceUid}/${se.seriesInstanceUid}`, url);
       }
-    this.sessions.set(handle, { kos, series, abort: new AbortController() });
+    this.sessions.set(handle, { kos, series, abort: new AbortController(), warm: new Map() });
     return { handle, baseUrl: `${IMAGING_SCHEME}://wado/${handle}` };
   }
 
@@ -57,6 +59,41 @@ export class ImagingSessions {
   closeAll(): void {
     for (const h of [...this.sessions.keys()]) this.close(h);
   }
+}
+
+const WARM_KEEP_MS = 30_000;
+
+/**
+ * Starts retrieving, as soon as an exam is opened, the first instance of its series (the viewer's first image and the
+ * series thumbnails ask for exactly those) while the renderer mounts the viewer: the first series' first, then the
+ * others (at most `max`). The renderer's request for one of them takes the record already on its way — once; a
+ * failure is not reported here but to that request, which then retries. Unclaimed records go after 30 s.
+ */
+export function warmFirstImages(deps: { sessions: ImagingSessions; client: DicomwebClient }, handle: string, max = 8): void {
+  const session = deps.sessions.get(handle);
+  if (!session) return;
+  const firsts: { key: string; target: SeriesTarget; sop: string }[] = [];
+  for (const st of session.kos.studies)
+    for (const se of st.series) {
+      const seriesUrl = session.series.get(`${st.studyInstanceUid}/${se.seriesInstanceUid}`);
+      const sop = se.instances[0]?.sopInstanceUid;
+      if (!seriesUrl || !sop || firsts.length >= max) continue;
+      firsts.push({ key: `${st.studyInstanceUid}/${se.seriesInstanceUid}/${sop}`, sop, target: { seriesUrl, studyInstanceUid: st.studyInstanceUid, seriesInstanceUid: se.seriesInstanceUid, kosSopInstanceUid: session.kos.sopInstanceUid } });
+    }
+  const start = (f: (typeof firsts)[number]) => {
+    const p = instanceRecordBody(deps.client, f.target, f.sop, session.abort.signal);
+    p.catch(() => undefined);
+    session.warm.set(f.key, p);
+    setTimeout(() => session.warm.get(f.key) === p && session.warm.delete(f.key), WARM_KEEP_MS).unref();
+    return p;
+  };
+  const [first, ...rest] = firsts;
+  if (!first) return;
+  void start(first)
+    .catch(() => undefined)
+    .then(() => {
+      if (!session.abort.signal.aborted) for (const f of rest) start(f);
+    });
 }
 
 /** The viewer's bulk path (our internal format, see frame-stream.ts): a series, or one instance, as instance records. */
@@ -101,7 +138,12 @@ export function createImagingStreamHandler(deps: { sessions: ImagingSessions; cl
     const target = { seriesUrl, studyInstanceUid: study!, seriesInstanceUid: series!, kosSopInstanceUid: session.kos.sopInstanceUid };
     const signal = AbortSignal.any([session.abort.signal, ...(request.signal ? [request.signal] : [])]);
     try {
-      const body = sop ? await instanceRecordBody(deps.client, target, sop, signal) : await seriesRecordStream(deps.client, target, only, signal);
+      const key = `${study}/${series}/${sop}`;
+      const warm = sop ? session.warm.get(key) : undefined;
+      if (warm) session.warm.delete(key);
+      const body = sop
+        ? await (warm?.catch(() => instanceRecordBody(deps.client, target, sop, signal)) ?? instanceRecordBody(deps.client, target, sop, signal))
+        : await seriesRecordStream(deps.client, target, only, signal);
       return new Response(body as BodyInit, { status: 200, headers: { 'content-type': FRAME_STREAM_TYPE, 'cache-control': 'no-store' } });
     } catch (err) {
       const e = err instanceof AppError ? err : new AppError('IMAGING_STREAM_FAILED', "Impossible d'obtenir les images.", (err as Error).message);
@@ -132,8 +174,8 @@ export function createImagingStreamHandler(deps: { sessions: ImagingSessions; cl
     }
     const signal = AbortSignal.any([session.abort.signal, ...(request.signal ? [request.signal] : [])]);
     try {
-      const { res, body } = await deps.client.request(upstream, { accept, kosSopInstanceUid: session.kos.sopInstanceUid, signal });
-      const type = res.headers.get('content-type') ?? 'application/octet-stream';
+      const { contentType, body } = await deps.client.request(upstream, { accept, kosSopInstanceUid: session.kos.sopInstanceUid, signal });
+      const type = contentType ?? 'application/octet-stream';
       const chunks: Uint8Array[] = [];
       const iterator = body[Symbol.asyncIterator]();
       const stream = new ReadableStream<Uint8Array>({

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import tls from 'node:tls';
 import type { DirectoryEntry, DirectoryOnlineView, DirectoryQuery, DirectorySearchResult } from '../../shared/api/mssante';
-import { SETTING_TRUST, type TrustSettings } from '../config/handlers';
+import { pemsOf, settingsCaFiles } from '../config/trust-store';
 import { deleteConfigSecret, hasConfigSecret, readConfigSecret, writeConfigSecret } from '../config/secrets';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
@@ -32,19 +31,7 @@ function isSandbox(core: Core): boolean {
 }
 
 function readPems(files: string[], what: string): string[] {
-  const out: string[] = [];
-  for (const f of files) {
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(f);
-    } catch (err) {
-      throw new AppError('DIRECTORY_FHIR_TLS', `${what} : fichier de certificat introuvable ou illisible (${f}). La recherche dans l’annuaire local reste disponible.`, `${f}: ${(err as Error).message}`);
-    }
-    const blocks = buf.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
-    if (blocks?.length) out.push(...blocks);
-    else out.push(`-----BEGIN CERTIFICATE-----\n${buf.toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END CERTIFICATE-----\n`); // DER
-  }
-  return out;
+  return pemsOf(files, (f, err) => new AppError('DIRECTORY_FHIR_TLS', `${what} : fichier de certificat introuvable ou illisible (${f}). La recherche dans l’annuaire local reste disponible.`, `${f}: ${err.message}`));
 }
 
 export function onlineView(core: Core): DirectoryOnlineView {
@@ -70,10 +57,9 @@ export function onlineConfig(core: Core): FhirDirectoryConfig {
   if (!apiKey) {
     throw new AppError('DIRECTORY_FHIR_NO_KEY', 'Aucune clé d’API de l’Annuaire Santé n’est configurée : saisissez-la dans Paramètres › Annuaire (clé obtenue sur portal.api.esante.gouv.fr). La recherche dans l’annuaire local reste disponible.', 'no annuaire-api-key secret');
   }
-  const trust = core.settings.get<TrustSettings>(SETTING_TRUST, { caFiles: [], crlFiles: [] });
   // The ANS gateway presents a certificate from a public authority: the platform roots, plus the Settings
   // trust store (IGC Santé, a corporate proxy's CA).
-  return { baseUrl: onlineView(core).baseUrl, apiKey, ca: [...tls.rootCertificates, ...readPems(trust.caFiles, 'Magasin de confiance')] };
+  return { baseUrl: onlineView(core).baseUrl, apiKey, ca: [...tls.rootCertificates, ...readPems(settingsCaFiles(core), 'Magasin de confiance')] };
 }
 
 /** For tests and embedders: replaces how the online client is built (e.g. other limits). */
