@@ -8,6 +8,7 @@ import { imagingSourceFor } from '../../main/imaging/dmp-source';
 import { buildExams, retrieveKos } from '../../main/imaging/exams';
 import { fetchKosInstances } from '../../main/imaging/fetch-kos';
 import { kosInstances, parseKos, type KosManifest } from '../../main/imaging/kos';
+import { trustProvider } from '../../main/imaging/trust';
 import { dataDirOf, withCore } from '../context';
 import { ExitCode, makeOutput } from '../output';
 
@@ -121,7 +122,8 @@ export function registerImagingCommands(program: Command): void {
         else if (opts.ins && opts.kos) kos = await withCore(cmd, (core) => retrieveKos(imagingSourceFor(core), opts.ins!, opts.kos!));
         else throw new AppError('INVALID_INPUT', 'Indiquez --ins et --kos, ou --kos-file.', 'missing KOS');
         const token = tokenFor(dataDir, opts.token, kos);
-        const client = new DicomwebClient({ getToken: () => token, timeoutMs: Number(opts.timeout) });
+        const ca = await withCore(cmd, (core) => trustProvider(core)());
+        const client = new DicomwebClient({ getToken: () => token, timeoutMs: Number(opts.timeout), ca });
         const ctrl = new AbortController();
         process.once('SIGINT', () => ctrl.abort());
         const started = Date.now();

@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import tls from 'node:tls';
 import type { ImagingSession } from '../../shared/api/imaging';
 import { APP_ORIGIN } from '../../shared/security';
-import { pemsOf, settingsCaFiles } from '../config/trust-store';
 import type { Core } from '../core/app-core';
 import { AppError } from '../core/errors';
 import { identityRuntime } from '../identity/runtime';
 import { imagingCacheKey } from './cache-key';
 import { DicomwebClient } from './dicomweb-client';
+import { trustProvider } from './trust';
 import { DiskCache } from './disk-cache';
 import { imagingSourceFor } from './dmp-source';
 import { buildExams, kosForReport, retrieveKos } from './exams';
@@ -77,24 +76,6 @@ function handleOf(request: Request): string {
   } catch {
     return '';
   }
-}
-
-/**
- * The trust store for an https PACS: the platform's roots (a DRIMbox may present a public certificate) plus the CAs
- * of Paramètres › Magasin de confiance (IGC Santé), re-read when that list changes (checked every few seconds).
- */
-function trustProvider(core: Core): () => string[] | undefined {
-  let cached: { key: string; pems: string[] | undefined; at: number } | undefined;
-  return () => {
-    const files = settingsCaFiles(core);
-    const key = files.join('\n');
-    if (cached && cached.key === key && Date.now() - cached.at < 5000) return cached.pems;
-    const fail = (f: string, err: Error) =>
-      new AppError('IMAGING_TRUST_INVALID', `Un certificat du magasin de confiance est introuvable ou illisible (${f}) : corrigez la liste dans Paramètres › Magasin de confiance.`, `${f}: ${err.message}`);
-    const pems = files.length ? [...tls.rootCertificates, ...pemsOf(files, fail)] : undefined;
-    cached = { key, pems, at: Date.now() };
-    return pems;
-  };
 }
 
 function runtimeOf(core: Core): Runtime {
