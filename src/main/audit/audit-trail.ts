@@ -46,39 +46,75 @@ export class AuditTrail {
     return () => this.listeners.delete(listener);
   }
 
+  /** Inside `batch`: the chain head as it stands in the open transaction (read once, written once at the end). */
+  private batchHead: { last_id: number; last_hash: string } | undefined;
+  private inBatch = false;
+
   append(record: AuditRecord): AuditEntry {
-    const details = JSON.stringify(redact(record.details ?? {}));
-    const entry = this.db.transaction(() => {
-      const head = this.db.prepare('SELECT last_id, last_hash FROM audit_head WHERE one = 1').get() as
-        | { last_id: number; last_hash: string }
-        | undefined;
-      const row: Omit<AuditRow, 'hash'> = {
-        id: (head?.last_id ?? 0) + 1,
-        at: new Date().toISOString(),
-        actor: record.actor,
-        action: record.action,
-        subject: record.subject ?? null,
-        outcome: record.outcome,
-        details,
-        prev_hash: head?.last_hash ?? GENESIS_HASH,
-      };
-      const hash = rowHash(row);
-      this.db
-        .prepare(
-          `INSERT INTO audit (id, at, actor, action, subject, outcome, details, prev_hash, hash)
-           VALUES (@id, @at, @actor, @action, @subject, @outcome, @details, @prev_hash, @hash)`,
-        )
-        .run({ ...row, hash });
-      this.db
-        .prepare(
-          `INSERT INTO audit_head (one, last_id, last_hash) VALUES (1, ?, ?)
-           ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash`,
-        )
-        .run(row.id, hash);
-      return toEntry({ ...row, hash });
-    })();
+    const redacted = redact(record.details ?? {}) as Record<string, unknown>;
+    const entry = this.inBatch ? this.write(record, redacted) : this.db.transaction(() => this.write(record, redacted, true))();
     for (const l of this.listeners) l(entry);
     return entry;
+  }
+
+  /**
+   * Runs `fn` in one transaction in which appends keep the chain head in memory: the head row is read once and
+   * written once, not at every entry (a batch of received messages writes a few hundred entries). Nothing in
+   * `fn` may swallow the failure of a nested savepoint that holds entries — the head would be ahead of the rows —
+   * so a failure inside `fn` rolls the whole batch back.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.inBatch) return fn();
+    return this.db.transaction(() => {
+      this.inBatch = true;
+      this.batchHead = this.head();
+      try {
+        const out = fn();
+        if (this.batchHead) this.saveHead(this.batchHead.last_id, this.batchHead.last_hash);
+        return out;
+      } finally {
+        this.inBatch = false;
+        this.batchHead = undefined;
+      }
+    })();
+  }
+
+  private head(): { last_id: number; last_hash: string } | undefined {
+    return this.db.prepare('SELECT last_id, last_hash FROM audit_head WHERE one = 1').get() as { last_id: number; last_hash: string } | undefined;
+  }
+
+  private saveHead(id: number, hash: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO audit_head (one, last_id, last_hash) VALUES (1, ?, ?)
+         ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash`,
+      )
+      .run(id, hash);
+  }
+
+  private write(record: AuditRecord, redacted: Record<string, unknown>, saveHead = false): AuditEntry {
+    const details = JSON.stringify(redacted);
+    const head = this.inBatch ? this.batchHead : this.head();
+    const row: Omit<AuditRow, 'hash'> = {
+      id: (head?.last_id ?? 0) + 1,
+      at: new Date().toISOString(),
+      actor: record.actor,
+      action: record.action,
+      subject: record.subject ?? null,
+      outcome: record.outcome,
+      details,
+      prev_hash: head?.last_hash ?? GENESIS_HASH,
+    };
+    const hash = rowHash(row);
+    this.db
+      .prepare(
+        `INSERT INTO audit (id, at, actor, action, subject, outcome, details, prev_hash, hash)
+         VALUES (@id, @at, @actor, @action, @subject, @outcome, @details, @prev_hash, @hash)`,
+      )
+      .run({ ...row, hash });
+    if (this.inBatch) this.batchHead = { last_id: row.id, last_hash: hash };
+    else if (saveHead) this.saveHead(row.id, hash);
+    return { id: row.id, at: row.at, actor: row.actor, action: row.action, subject: row.subject, outcome: row.outcome, details: redacted, hash };
   }
 
   list(filter: AuditFilter = {}): { total: number; entries: AuditEntry[] } {

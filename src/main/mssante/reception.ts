@@ -125,7 +125,8 @@ export class Reception {
    * their journal rows, documents, audit entries and MDNs land together or not at all.
    */
   commitAll(read: ReadMessage[]): MessageOutcome[] {
-    return this.deps.db.transaction(() =>
+    // One transaction; the audit chain's head is read and written once for the whole batch.
+    return this.deps.audit.batch(() =>
       read.map(({ msg, outcome, prepared }) => {
         // Same Message-ID already processed under another UID (resend after an uncertain crash, UIDVALIDITY
         // change) — also earlier in this very batch.
@@ -137,7 +138,7 @@ export class Reception {
         }
         return this.commit(msg, outcome, prepared);
       }),
-    )();
+    );
   }
 
   /** Decides and writes everything for one message, its journal row and its MDN (inside `commitAll`'s transaction). */

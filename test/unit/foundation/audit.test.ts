@@ -19,6 +19,37 @@ describe('audit trail', () => {
     expect(audit.verify()).toEqual({ ok: true, rows: 5 });
   });
 
+  it('in a batch, keeps the chain head in memory and writes it once; a failed batch leaves neither rows nor head behind', () => {
+    const heads: number[] = [];
+    const headWrites = () => (db.prepare('SELECT last_id FROM audit_head').get() as { last_id: number }).last_id;
+    const seen: number[] = [];
+    audit.onAppend((e) => seen.push(e.id));
+    audit.batch(() => {
+      for (let i = 6; i <= 9; i++) {
+        audit.append({ actor: 'dr.test', action: 'mssante.receive.message', subject: `msg-${i}`, outcome: 'success', details: { n: i, pin: '1234' } });
+        heads.push(headWrites());
+      }
+      audit.batch(() => audit.append({ actor: 'dr.test', action: 'nested', outcome: 'info' })); // nested: same batch
+    });
+    expect(heads).toEqual([5, 5, 5, 5]); // not written at each entry…
+    expect(headWrites()).toBe(10); // …but once, at the end
+    expect(seen).toEqual([6, 7, 8, 9, 10]);
+    expect(audit.verify()).toEqual({ ok: true, rows: 10 });
+    expect(audit.list({ limit: 1 }).entries[0]!.details).toEqual({});
+    expect(JSON.stringify(audit.list({ action: 'mssante.receive' }).entries.map((e) => e.details))).not.toContain('1234');
+    // A batch that fails: rolled back whole, the next entries chain on the last committed one.
+    expect(() =>
+      audit.batch(() => {
+        audit.append({ actor: 'dr.test', action: 'doomed', outcome: 'info' });
+        throw new Error('commit failed');
+      }),
+    ).toThrow('commit failed');
+    expect(headWrites()).toBe(10);
+    expect(audit.append({ actor: 'dr.test', action: 'after', outcome: 'info' }).id).toBe(11);
+    audit.batch(() => audit.append({ actor: 'dr.test', action: 'after-batch', outcome: 'info' }));
+    expect(audit.verify()).toEqual({ ok: true, rows: 12 });
+  });
+
   it('refuses UPDATE and DELETE from the application', () => {
     expect(() => db.prepare("UPDATE audit SET actor = 'x' WHERE id = 2").run()).toThrow(/append-only/);
     expect(() => db.prepare('DELETE FROM audit WHERE id = 2').run()).toThrow(/append-only/);
