@@ -30,6 +30,18 @@ describe('multipart/related reader', () => {
     expect(multipartBoundary('application/json')).toBeUndefined();
   });
 
+  it('reads large parts split over many chunks, each part exactly its bytes', async () => {
+    const big = [Buffer.alloc(300_000, 1), Buffer.from(`x\r\n--${boundary.slice(0, -1)}\r\n--`), Buffer.alloc(70_000, 2)];
+    big[0]![123_456] = 9;
+    const whole2 = body(big, boundary);
+    for (const size of [4095, 4096, 65536, 100_001]) {
+      const got = [];
+      for await (const p of readMultipart(chunks(whole2, size), boundary)) got.push(p.body);
+      expect(got.map((b) => b.length)).toEqual(big.map((b) => b.length));
+      expect(got.every((b, i) => b.equals(big[i]!))).toBe(true);
+    }
+  });
+
   it('gives the same parts whatever the chunking', async () => {
     for (const size of [1, 2, 3, 7, 13, 64, 1000, whole.length]) {
       const got = [];
