@@ -151,6 +151,8 @@ export async function viewerBench(): Promise<void> {
           const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
           return { ms: best.ms, bytes: best.bytes, cpu: process.env.LPS_BENCH_VERBOSE ? `${cpuSince(c0)}, raw client ${runs.map((r) => r.cpu.toFixed(0)).join(' + ')}` : '' };
         };
+        // The exam list on screen first: the app is idle when the first baseline is taken.
+        await page.getByRole('row', { name: /TDM thoraco-abdominale/ }).waitFor();
         for (const [i, s] of SERIES.entries()) {
           const seriesUid = ct.series.find((x) => x.transferSyntaxUid === s.ts)!.seriesInstanceUid;
           const before = await rawDownload(seriesUid);
