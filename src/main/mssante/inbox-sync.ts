@@ -33,6 +33,19 @@ interface ReadBatch {
   lastUid: number;
 }
 
+/** An IMAP sequence set for UIDs, runs as ranges (`1:100,105`): a batch is mostly consecutive UIDs. */
+export function uidSet(uids: number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(j > i ? `${sorted[i]}:${sorted[j]}` : String(sorted[i]));
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
 export interface MailReaders {
   inline: MailReader;
   pool: () => MailReader;
@@ -101,7 +114,7 @@ export class InboxSync {
           onMessage?.(outcome);
           b.toFlag.push(outcome.uid);
         }
-        if (b.toFlag.length) await client.messageFlagsAdd(b.toFlag.join(','), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
+        if (b.toFlag.length) await client.messageFlagsAdd(uidSet(b.toFlag), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
         last = Math.max(last, b.lastUid);
         this.saveCursor(account.address, mailbox, uidValidity, last);
       };
@@ -134,11 +147,11 @@ export class InboxSync {
         }
         const sources = new Map<number, Buffer>();
         if (toFetch.length) {
-          for await (const m of client.fetch(toFetch.join(','), { uid: true, source: true }, { uid: true })) if (m.source) sources.set(m.uid, m.source);
+          for await (const m of client.fetch(uidSet(toFetch), { uid: true, source: true }, { uid: true })) if (m.source) sources.set(m.uid, m.source);
         }
         const headersOnly = new Map<number, Buffer>();
         if (toHeaders.length) {
-          for await (const m of client.fetch(toHeaders.join(','), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
+          for await (const m of client.fetch(uidSet(toHeaders), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
         }
         const reads: Promise<ReadMessage>[] = [];
         for (const m of batch) {
