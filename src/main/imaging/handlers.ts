@@ -13,7 +13,7 @@ import { imagingSourceFor } from './dmp-source';
 import { buildExams, kosForReport, retrieveKos } from './exams';
 import { parseKos, type KosManifest } from './kos';
 import { SeriesBulkLoader } from './series-bulk';
-import { createImagingStreamHandler, IMAGING_SCHEME, ImagingSessions, warmFirstImages } from './stream-handler';
+import { createImagingStreamHandler, IMAGING_SCHEME, ImagingSessions, warmFirstImage } from './stream-handler';
 
 /** Size cap of the encrypted image cache (setting `imaging.cacheMaxBytes`). */
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3;
@@ -200,8 +200,8 @@ export function registerImagingHandlers(core: Core): void {
       const session = rt.sessions.get(opened.handle)!;
       const info = sessionOf(kos, opened, kosUniqueId, source, (st, se) => session.series.has(`${st}/${se}`));
       rt.info.set(opened.handle, info);
-      // The first images are on their way while the renderer mounts the viewer.
-      warmFirstImages(rt, opened.handle);
+      // The first image is on its way while the renderer mounts the viewer.
+      warmFirstImage(rt, opened.handle);
       core.audit.append({ actor: actorOf(core), action: 'imaging.open', subject, outcome: 'success', details: { kos: kosUniqueId, source, instances: kos.instanceCount } });
       return info;
     } catch (err) {

@@ -64,36 +64,25 @@ export class ImagingSessions {
 const WARM_KEEP_MS = 30_000;
 
 /**
- * Starts retrieving, as soon as an exam is opened, the first instance of its series (the viewer's first image and the
- * series thumbnails ask for exactly those) while the renderer mounts the viewer: the first series' first, then the
- * others (at most `max`). The renderer's request for one of them takes the record already on its way — once; a
- * failure is not reported here but to that request, which then retries. Unclaimed records go after 30 s.
+ * Starts retrieving the first image of an exam (first series, first instance in KOS order) as soon as the exam is
+ * opened, while the renderer mounts the viewer: the renderer's request for it takes the record already on its
+ * way — once; a failure is not reported here but to that request, which then retries. Only that image: the
+ * thumbnails and the series stream come after it, and anything started earlier would compete with it for the
+ * cores. Unclaimed, the record goes after 30 s.
  */
-export function warmFirstImages(deps: { sessions: ImagingSessions; client: DicomwebClient }, handle: string, max = 8): void {
+export function warmFirstImage(deps: { sessions: ImagingSessions; client: DicomwebClient }, handle: string): void {
   const session = deps.sessions.get(handle);
-  if (!session) return;
-  const firsts: { key: string; target: SeriesTarget; sop: string }[] = [];
-  for (const st of session.kos.studies)
-    for (const se of st.series) {
-      const seriesUrl = session.series.get(`${st.studyInstanceUid}/${se.seriesInstanceUid}`);
-      const sop = se.instances[0]?.sopInstanceUid;
-      if (!seriesUrl || !sop || firsts.length >= max) continue;
-      firsts.push({ key: `${st.studyInstanceUid}/${se.seriesInstanceUid}/${sop}`, sop, target: { seriesUrl, studyInstanceUid: st.studyInstanceUid, seriesInstanceUid: se.seriesInstanceUid, kosSopInstanceUid: session.kos.sopInstanceUid } });
-    }
-  const start = (f: (typeof firsts)[number]) => {
-    const p = instanceRecordBody(deps.client, f.target, f.sop, session.abort.signal);
-    p.catch(() => undefined);
-    session.warm.set(f.key, p);
-    setTimeout(() => session.warm.get(f.key) === p && session.warm.delete(f.key), WARM_KEEP_MS).unref();
-    return p;
-  };
-  const [first, ...rest] = firsts;
-  if (!first) return;
-  void start(first)
-    .catch(() => undefined)
-    .then(() => {
-      if (!session.abort.signal.aborted) for (const f of rest) start(f);
-    });
+  const st = session?.kos.studies[0];
+  const se = st?.series[0];
+  const sop = se?.instances[0]?.sopInstanceUid;
+  const seriesUrl = st && se ? session.series.get(`${st.studyInstanceUid}/${se.seriesInstanceUid}`) : undefined;
+  if (!session || !st || !se || !sop || !seriesUrl) return;
+  const key = `${st.studyInstanceUid}/${se.seriesInstanceUid}/${sop}`;
+  const target: SeriesTarget = { seriesUrl, studyInstanceUid: st.studyInstanceUid, seriesInstanceUid: se.seriesInstanceUid, kosSopInstanceUid: session.kos.sopInstanceUid };
+  const p = instanceRecordBody(deps.client, target, sop, session.abort.signal);
+  p.catch(() => undefined);
+  session.warm.set(key, p);
+  setTimeout(() => session.warm.get(key) === p && session.warm.delete(key), WARM_KEEP_MS).unref();
 }
 
 /** The viewer's bulk path (our internal format, see frame-stream.ts): a series, or one instance, as instance records. */

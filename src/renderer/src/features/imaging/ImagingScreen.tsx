@@ -124,6 +124,9 @@ export function ImagingScreen() {
         ...(session.studyDescription ? { studyDescription: session.studyDescription } : {}),
       };
       const series = sessionSeries(session);
+      // The first image's record is asked for now, while the viewer mounts (main has it on its way already).
+      const first = series[0]?.stream;
+      if (first) void frameStore.instance(first.base, first.sops[0]!).catch(() => undefined);
       const shown = new Promise<void>((resolve) => (firstShown.current = resolve));
       setOpened({ title, session, study, series, pending: 0, openedAt });
       await Promise.race([shown, new Promise((r) => setTimeout(r, 3000))]);
