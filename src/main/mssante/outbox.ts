@@ -142,7 +142,7 @@ export class Outbox {
       action: `mssante.outbox.${input.kind}.queued`,
       subject: input.built.messageId,
       outcome: 'info',
-      details: { outboxId: id, recipients: input.built.recipients, documents: input.built.documents.map((d) => d.id), headers: input.built.headers },
+      details: { outboxId: id, recipients: input.built.recipients, cdaIds: input.built.documents.map((d) => d.id), headers: input.built.headers },
     });
     return this.get(id);
   }

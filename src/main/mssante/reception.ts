@@ -211,7 +211,8 @@ export class Reception {
         kind: outcome.kind,
         from: outcome.from,
         uid: msg.uid,
-        documents: outcome.documents.map((d) => ({ id: d.documentId, classification: d.classification, result: d.result, code: d.code ?? null })),
+        // Not under a key named "documents": the redaction masks those (document bodies); these are ids and results.
+        results: outcome.documents.map((d) => ({ id: d.documentId, classification: d.classification, result: d.result, code: d.code ?? null })),
         error: outcome.error ?? null,
         mdnRequested: !!dnt,
       },

@@ -122,6 +122,11 @@ describe('MSSanté mail flow against Dovecot + Postfix', () => {
     expect(m.documents[0]).toMatchObject({ classification: 'initial', result: 'integrated' });
     expect(m.mdn).toMatchObject({ disposition: 'processed' });
     expect(sync.mdnsSent[0]!.status).toBe('sent');
+    // The audit trail says which documents each message carried and what became of them (ids, not bodies).
+    const received = core.audit.list({ action: 'mssante.receive.message' }).entries.find((e) => e.subject === m.messageId)!;
+    expect(received.details.results).toEqual([expect.objectContaining({ id: m.documents[0]!.documentId, classification: 'initial', result: 'integrated' })]);
+    const queued = core.audit.list({ action: 'mssante.outbox.document.queued' }).entries.find((e) => e.subject === item.messageId)!;
+    expect(queued.details.cdaIds).toEqual([m.documents[0]!.documentId]);
     // The sender receives the DSN and the MDN; both land on the sent message.
     let out = core.registry.call('mssante.outbox.list', { account: SENDER });
     for (let i = 0; i < 50; i++) {
