@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Core } from '../../src/main/core/app-core';
 import { createCore } from '../../src/main/handlers';
@@ -50,8 +52,6 @@ export interface AppProcess {
  * hooks tax every promise it makes. The renderer must be built (`ensureBuilt`).
  */
 export async function openAppProcess(dataDir: string, viewport = { width: 1280, height: 800 }): Promise<AppProcess> {
-  const { spawn } = await import('node:child_process');
-  const path = await import('node:path');
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'harness', 'cli.ts'), '--no-build'], {
     cwd: root,

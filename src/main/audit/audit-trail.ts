@@ -52,7 +52,7 @@ export class AuditTrail {
 
   append(record: AuditRecord): AuditEntry {
     const redacted = redact(record.details ?? {}) as Record<string, unknown>;
-    const entry = this.inBatch ? this.write(record, redacted) : this.db.transaction(() => this.write(record, redacted, true))();
+    const entry = this.inBatch ? this.write(record, redacted) : this.db.transaction(() => this.write(record, redacted))();
     for (const l of this.listeners) l(entry);
     return entry;
   }
@@ -92,7 +92,7 @@ export class AuditTrail {
       .run(id, hash);
   }
 
-  private write(record: AuditRecord, redacted: Record<string, unknown>, saveHead = false): AuditEntry {
+  private write(record: AuditRecord, redacted: Record<string, unknown>): AuditEntry {
     const details = JSON.stringify(redacted);
     const head = this.inBatch ? this.batchHead : this.head();
     const row: Omit<AuditRow, 'hash'> = {
@@ -113,7 +113,7 @@ export class AuditTrail {
       )
       .run({ ...row, hash });
     if (this.inBatch) this.batchHead = { last_id: row.id, last_hash: hash };
-    else if (saveHead) this.saveHead(row.id, hash);
+    else this.saveHead(row.id, hash);
     return { id: row.id, at: row.at, actor: row.actor, action: row.action, subject: row.subject, outcome: row.outcome, details: redacted, hash };
   }
 

@@ -24,6 +24,9 @@ export interface GetOptions {
   maxRedirects?: number;
 }
 
+/** The redirects followed (304 is not one, 305/306 are obsolete). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /** Headers that are credentials: dropped when a redirect leaves the origin. */
 const CREDENTIALS = ['authorization', 'kos-sopinstanceuid'];
 
@@ -35,7 +38,7 @@ export function streamingGet(url: string, opts: GetOptions): Promise<GetResponse
     const req = (u.protocol === 'https:' ? https : http).request(u, { method: 'GET', headers: opts.headers, signal: opts.signal, ...tls }, (res) => {
       const status = res.statusCode ?? 0;
       const left = opts.maxRedirects ?? 5;
-      if (status >= 301 && status <= 308 && status !== 304 && status !== 305 && status !== 306 && res.headers.location) {
+      if (REDIRECTS.has(status) && res.headers.location) {
         res.resume();
         if (left <= 0) return reject(new Error(`too many redirects (last: ${status} to ${res.headers.location})`));
         const next = new URL(res.headers.location, u);

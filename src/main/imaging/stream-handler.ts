@@ -24,7 +24,7 @@ interface Session {
   /** study/series → DICOMweb series URL */
   series: Map<string, string>;
   abort: AbortController;
-  /** study/series/sop → its record, retrieved ahead of the renderer's request (see `warmFirstImages`). */
+  /** study/series/sop → its record, retrieved ahead of the renderer's request (see `warmFirstImage`). */
   warm: Map<string, Promise<Uint8Array>>;
 }
 
