@@ -96,15 +96,18 @@ function caFileWithCrl(dir: string, pki: MailServerOptions['pki']): { file: stri
   return { file, requireCrl: true };
 }
 
+/** Postfix refuses whitespace in the paths of its configuration (the default data folder on Linux has one). */
+const hasWhitespace = (p: string) => /\s/.test(p);
+
 /**
  * Where the mailboxes and the Postfix queue live. Dovecot refuses to access mail as root and Postfix's
  * daemons run as `postfix`: as root, the spool must be reachable by those users. When `dir` sits in a
- * private (0700) tree, a companion folder in the system temp dir is used (named after `dir`, recreated
- * at each start; the sandbox records it in its profile).
+ * private (0700) tree, or its path has whitespace (which Postfix refuses), a companion folder in the system
+ * temp dir is used (named after `dir`, recreated at each start; the sandbox records it in its profile).
  */
 export function spoolDirFor(dir: string): string {
   const { root } = uidGid();
-  if (!root || traversable(dir)) return dir;
+  if ((!root || traversable(dir)) && !hasWhitespace(dir)) return dir;
   const tag = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12);
   return path.join(os.tmpdir(), `lps-mail-spool-${tag}`);
 }
@@ -266,14 +269,25 @@ function traversable(dir: string): boolean {
 }
 
 export function writePostfixConfig(opts: MailServerOptions, spool: string): { confDir: string; queueDir: string; logFile: string } {
-  const confDir = path.join(opts.dir, 'postfix');
+  // Postfix's own files (configuration, log, the TLS files it reads) on a path without whitespace: beside the
+  // spool when `opts.dir` has some (the spool then never has: see `spoolDirFor`).
+  const home = hasWhitespace(opts.dir) ? spool : opts.dir;
+  const confDir = path.join(home, 'postfix');
   fs.mkdirSync(confDir, { recursive: true, mode: 0o755 });
+  const tlsFile = (file: string, name: string, mode: number) => {
+    if (!hasWhitespace(file)) return file;
+    const copy = path.join(confDir, name);
+    fs.copyFileSync(file, copy);
+    fs.chmodSync(copy, mode);
+    return copy;
+  };
+  const tls = { cert: tlsFile(opts.pki.serverCert, 'server.crt', 0o644), key: tlsFile(opts.pki.serverKey, 'server.key', 0o600), ca: tlsFile(opts.pki.caCert, 'ca.crt', 0o644) };
   const queueDir = path.join(spool, 'postfix-queue');
   fs.mkdirSync(queueDir, { recursive: true, mode: 0o755 });
   fs.chmodSync(queueDir, 0o755);
   const dataDir = path.join(queueDir, 'data');
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const logFile = path.join(opts.dir, 'postfix.log');
+  const logFile = path.join(home, 'postfix.log');
   const { root } = uidGid();
   const pf = root ? userIds('postfix') : undefined;
   if (pf) fs.chownSync(dataDir, pf.uid, pf.gid);
@@ -308,9 +322,9 @@ message_size_limit = 52428800
 biff = no
 append_dot_mydomain = no
 smtpd_banner = $myhostname ESMTP LPS sandbox
-smtpd_tls_cert_file = ${opts.pki.serverCert}
-smtpd_tls_key_file = ${opts.pki.serverKey}
-smtpd_tls_CAfile = ${opts.pki.caCert}
+smtpd_tls_cert_file = ${tls.cert}
+smtpd_tls_key_file = ${tls.key}
+smtpd_tls_CAfile = ${tls.ca}
 smtpd_tls_security_level = encrypt
 smtpd_tls_auth_only = yes
 smtpd_tls_mandatory_protocols = >=TLSv1.2
