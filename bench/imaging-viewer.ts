@@ -56,7 +56,24 @@ function cpuSnapshot(): Record<string, number> {
       const who = /(^|\/)Orthanc\0/i.test(cmd) || /\/orthanc\0/.test(cmd) ? 'orthanc' : cmd.includes('pacs-proxy-main') ? 'proxy' : /chrom(e|ium)/.test(cmd.split('\0')[0]!) ? 'chromium' : Number(pid) === appPid ? 'app' : Number(pid) === process.pid ? 'bench' : undefined;
       if (!who) continue;
       const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
-      out[who]! += (Number(f[11]) + Number(f[12])) * tick;
+      const t = (Number(f[11]) + Number(f[12])) * tick;
+      out[who]! += t;
+      if (who === 'chromium') {
+        // …and by Chromium process type (renderer, gpu-process, utility = network service, browser).
+        const type = `chromium/${/--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser'}`;
+        out[type] = (out[type] ?? 0) + t;
+      }
+      if ((who === 'app' || cmd.includes('--type=renderer')) && process.env.LPS_BENCH_VERBOSE === '2') {
+        // LPS_BENCH_VERBOSE=2: the app's and the renderer's by thread (the app's threads are all called "node": by
+        // their rank), user + system time.
+        for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+          const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+          const comm = /\((.*)\)/.exec(st)![1]!;
+          const name = who === 'app' ? `app/${comm}#${Number(tid) - Number(pid)}` : `renderer/${comm.replace(/[0-9]+$/, '')}`;
+          const g = st.split(') ')[1]!.split(' ');
+          out[name] = (out[name] ?? 0) + (Number(g[11]) + Number(g[12])) * tick;
+        }
+      }
     } catch {
       /* gone */
     }

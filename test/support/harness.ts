@@ -53,7 +53,9 @@ export interface AppProcess {
  */
 export async function openAppProcess(dataDir: string, viewport = { width: 1280, height: 800 }): Promise<AppProcess> {
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'harness', 'cli.ts'), '--no-build'], {
+  // LPS_PROFILE_DIR: a CPU profile of the app's process, written there when it stops (benchmarks).
+  const profile = process.env.LPS_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LPS_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src', 'harness', 'cli.ts'), '--no-build'], {
     cwd: root,
     env: { ...process.env, LPS_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nativeFrame, type ImageFrame } from '../../../src/renderer/src/features/imaging/frame-pixels';
 import { decodeRle } from '../../../src/renderer/src/features/imaging/rle';
 import { applyPreset, CT_PRESETS, MR_PRESETS } from '../../../src/renderer/src/features/imaging/presets';
 
@@ -76,4 +77,46 @@ describe('window/level presets', () => {
     expect(applyPreset(MR_PRESETS.find((p) => p.id === 'high')!, { windowWidth: 800, windowCenter: 300 })).toEqual({ windowWidth: 400, windowCenter: 300 });
     expect(applyPreset(MR_PRESETS.find((p) => p.id === 'bright')!, { windowWidth: 800, windowCenter: 300 })).toEqual({ windowWidth: 800, windowCenter: 100 });
   });
+
+  describe('native frames made ready on the page', () => {
+    const grey = (over: Partial<ImageFrame> = {}): ImageFrame => ({ samplesPerPixel: 1, photometricInterpretation: 'MONOCHROME2', rows: 2, columns: 3, bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1, ...over });
+    const le16 = (values: number[]) => new Uint8Array(new Int16Array(values).buffer);
+
+    it('gives the smallest and largest signed values and hands over the frame buffer itself', () => {
+      const bytes = le16([-1024, 0, 3071, -2000, 12, 5]);
+      const f = nativeFrame(grey(), bytes, undefined);
+      expect([f.smallestPixelValue, f.largestPixelValue, f.pixelDataLength]).toEqual([-2000, 3071, 6]);
+      expect(f.pixelData).toBe(bytes.buffer);
+    });
+
+    it('sign-extends 12-bit samples stored in 16 bits, and reads unsigned ones as unsigned', () => {
+      // 0x0FFF on 12 bits is -1; 0x0800 is -2048.
+      const f = nativeFrame(grey({ bitsStored: 12 }), le16([0x0fff, 0x0800, 0x07ff, 0, 1, 2]), undefined);
+      expect(Array.from(new Int16Array(f.pixelData as ArrayBuffer))).toEqual([-1, -2048, 2047, 0, 1, 2]);
+      expect([f.smallestPixelValue, f.largestPixelValue]).toEqual([-2048, 2047]);
+      const u = nativeFrame(grey({ pixelRepresentation: 0 }), new Uint8Array(new Uint16Array([65535, 7, 40000, 0, 1, 2]).buffer), undefined);
+      expect([u.smallestPixelValue, u.largestPixelValue]).toEqual([0, 65535]);
+    });
+
+    it('copies out a frame that is part of a larger buffer, aligned or not, and handles 8-bit samples', () => {
+      const big = new Uint8Array(64);
+      big.set(le16([5, -7, 9, 1, 2, 3]), 16);
+      const f = nativeFrame(grey(), big.subarray(16, 28), undefined);
+      expect((f.pixelData as ArrayBuffer).byteLength).toBe(12);
+      expect([f.smallestPixelValue, f.largestPixelValue]).toEqual([-7, 9]);
+      const odd = new Uint8Array(64);
+      odd.set(le16([300, -300, 0, 0, 0, 0]), 3);
+      const g = nativeFrame(grey(), odd.subarray(3, 15), undefined);
+      expect(Array.from(new Int16Array(g.pixelData as ArrayBuffer))).toEqual([300, -300, 0, 0, 0, 0]);
+      const b = nativeFrame(grey({ bitsAllocated: 8, bitsStored: 8, pixelRepresentation: 0 }), new Uint8Array([9, 200, 3, 4, 5, 6]), undefined);
+      expect([b.smallestPixelValue, b.largestPixelValue]).toEqual([3, 200]);
+    });
+
+    it('applies the modality rescale when asked', () => {
+      const f = nativeFrame(grey({ bitsStored: 12 }), le16([0, 1024, 2000, 10, 20, 30]), { preScale: { enabled: true, scalingParameters: { rescaleSlope: 1, rescaleIntercept: -1024, modality: 'CT' } } });
+      expect([f.smallestPixelValue, f.largestPixelValue]).toEqual([-1024, 976]);
+      expect(f.preScale).toMatchObject({ scaled: true });
+    });
+  });
 });
+

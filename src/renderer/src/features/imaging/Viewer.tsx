@@ -105,6 +105,9 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
   // The first image is a reduced-resolution preview (JPEG 2000) until its full decode replaces it: no
   // measurement meanwhile, no thumbnail decodes competing with the full one.
   const [refining, setRefining] = useState(false);
+  // The current series is still loading: the other series' thumbnails wait (their requests and decodes — and the
+  // codecs' first compilation — would take the cores from the images the user is looking at).
+  const [loading, setLoading] = useState(false);
   const thumbs = useRef(new Map<string, HTMLCanvasElement>());
   const defaultVoi = useRef<{ windowWidth: number; windowCenter: number }>({ windowWidth: 400, windowCenter: 40 });
   const active = series[current];
@@ -166,6 +169,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     setError(undefined);
     setReady(false);
     setRefining(false);
+    setLoading(false);
     if (!s) return;
     if (s.error && !s.imageIds.length) {
       setError(s.error);
@@ -185,6 +189,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     T.addStackStateManager(el, ['stack', 'playClip']);
     T.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: ids });
     setProgress({ loaded: 0, total: ids.length, failed: 0 });
+    setLoading(true);
     // The first series of an opened exam is timed from when its KOS was resolved; React StrictMode runs this
     // effect twice in a row: time the series from the first run.
     const prev = loadStart.current;
@@ -274,6 +279,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         if (!cancelled) {
           setRefining(false);
           setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
+          setLoading(false);
         }
         abort.abort();
         return;
@@ -323,6 +329,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         }
       }
       setProgress({ loaded, total: ids.length, failed });
+      setLoading(false);
       el.dataset.fullLoadMs = String(Math.round(performance.now() - started));
       el.dataset.decodedFrames = String(decodeStats.frames - statsAtStart.frames);
       el.dataset.decodeMs = String(Math.round(decodeStats.totalMs - statsAtStart.ms));
@@ -340,11 +347,11 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [current, active?.key]);
 
-  // Thumbnails: one image per series (the middle one), drawn once the current series has started; each series
-  // on its own (the current one's middle image arrives with its stream). A thumbnail started is always finished
-  // (the series list may change meanwhile: the canvas stays, keyed by its series).
+  // Thumbnails: one image per series (the middle one), drawn once the current series has loaded; each series on
+  // its own (the current one's middle image came with its stream). A thumbnail started is always finished (the
+  // series list may change meanwhile: the canvas stays, keyed by its series).
   useEffect(() => {
-    if (!ready || refining) return;
+    if (!ready || refining || loading) return;
     for (const s of series) {
       const canvas = thumbs.current.get(s.key);
       if (!canvas || canvas.dataset.drawn || canvas.dataset.drawing || !s.imageIds.length) continue;
@@ -358,7 +365,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         .catch(() => undefined /* the series card shows its error */)
         .finally(() => delete canvas.dataset.drawing);
     }
-  }, [ready, refining, series]);
+  }, [ready, refining, loading, series]);
 
   // Measurements only on the full-resolution image: Length/Angle off while the preview is shown.
   useEffect(() => {

@@ -9,7 +9,7 @@ import cornerstoneTools from 'cornerstone-tools';
 import loader from 'cornerstone-wado-image-loader/dist/dynamic-import/cornerstoneWADOImageLoader.min.js';
 import dicomParser from 'dicom-parser';
 import Hammer from 'hammerjs';
-import type { DecodeRequest, ImageFrame } from './decode.worker';
+import { NATIVE_LE_SYNTAXES, nativeFrame, type DecodeRequest, type ImageFrame } from './frame-pixels';
 
 export { cornerstone, cornerstoneTools, dicomParser, loader };
 
@@ -18,7 +18,10 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** Decode statistics (benchmark and progress display); `reduced`: progressive previews, not counted as frames. */
+/**
+ * Decode statistics (benchmark and progress display); `reduced`: progressive previews, not counted as frames;
+ * `byWorker`: frames per worker (native frames are made ready on the page, counted in `frames` only).
+ */
 export const decodeStats = { frames: 0, totalMs: 0, byWorker: [] as number[], reduced: 0 };
 
 class DecodePool {
@@ -62,6 +65,19 @@ class DecodePool {
   }
 
   decode(data: { imageFrame: ImageFrame; transferSyntax: string; pixelData: Uint8Array; options?: DecodeRequest['options'] }): Promise<ImageFrame> {
+    const options = data.options && { preScale: data.options.preScale, ...(data.options.reduce ? { reduce: data.options.reduce } : {}) };
+    if (NATIVE_LE_SYNTAXES.has(data.transferSyntax) && !options?.reduce) {
+      // Nothing to decode: the samples are made ready here (a worker round trip cost more than that work).
+      const { pixelData: _pd, ...imageFrame } = data.imageFrame;
+      try {
+        const f = nativeFrame(imageFrame as ImageFrame, data.pixelData, options);
+        decodeStats.frames++;
+        decodeStats.totalMs += f.decodeTimeInMS ?? 0;
+        return Promise.resolve(f);
+      } catch (e) {
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.next++;
     // The frame bytes are transferred (not cloned) to the worker: as they are when they fill their buffer
@@ -69,7 +85,7 @@ class DecodePool {
     const whole = data.pixelData.byteOffset === 0 && data.pixelData.byteLength === data.pixelData.buffer.byteLength;
     const bytes = whole ? data.pixelData : data.pixelData.slice();
     const { pixelData: _pd, ...imageFrame } = data.imageFrame;
-    const msg: DecodeRequest = { id, transferSyntax: data.transferSyntax, imageFrame: imageFrame as ImageFrame, pixelData: bytes.buffer as ArrayBuffer, options: data.options && { preScale: data.options.preScale, ...(data.options.reduce ? { reduce: data.options.reduce } : {}) } };
+    const msg: DecodeRequest = { id, transferSyntax: data.transferSyntax, imageFrame: imageFrame as ImageFrame, pixelData: bytes.buffer as ArrayBuffer, options };
     return new Promise<ImageFrame>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       slot.busy++;

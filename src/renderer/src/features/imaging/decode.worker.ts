@@ -13,7 +13,10 @@ import openjpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import openjpegWasm from '@cornerstonejs/codec-openjpeg/decodewasm?url';
 import { decodeJ2K, decodeJ2KReduced, upsample, type J2KModule } from './j2k';
 import { decodeJpegLossless } from './jpeg-lossless';
+import { finishFrame, typed, type DecodeRequest, type ImageFrame, type Samples } from './frame-pixels';
 import { decodeRle } from './rle';
+
+export type { DecodeRequest, ImageFrame };
 
 interface FrameInfo {
   width: number;
@@ -30,39 +33,6 @@ interface WasmDecoder {
   delete(): void;
 }
 type CodecModule = Record<string, new () => WasmDecoder>;
-
-export interface ImageFrame {
-  samplesPerPixel: number;
-  photometricInterpretation: string;
-  rows: number;
-  columns: number;
-  bitsAllocated: number;
-  bitsStored?: number;
-  pixelRepresentation: number;
-  planarConfiguration?: number;
-  smallestPixelValue?: number;
-  largestPixelValue?: number;
-  pixelData?: unknown;
-  pixelDataLength?: number;
-  decodeTimeInMS?: number;
-  preScale?: unknown;
-  [k: string]: unknown;
-}
-
-export interface DecodeRequest {
-  id: number;
-  transferSyntax: string;
-  imageFrame: ImageFrame;
-  pixelData: ArrayBuffer;
-  options?: {
-    preScale?: { enabled?: boolean; scalingParameters?: { rescaleSlope?: number; rescaleIntercept?: number; modality?: string; suvbw?: number } };
-    /**
-     * Progressive first image: decode a JPEG 2000 frame this many resolution levels below full size and upsample
-     * it to the frame's rows × columns (result flagged `reduced`). Grey JPEG 2000 only; other frames are refused.
-     */
-    reduce?: number;
-  };
-}
 
 const modules = new Map<string, Promise<CodecModule>>();
 function codec(name: string, factory: (o: object) => Promise<Record<string, unknown>>, wasm: string): Promise<CodecModule> {
@@ -85,15 +55,6 @@ async function wasmDecode(mod: Promise<CodecModule>, cls: string, data: Uint8Arr
   } finally {
     dec.delete();
   }
-}
-
-function typed(bytes: Uint8Array, bitsAllocated: number, signed: boolean): Int8Array | Uint8Array | Int16Array | Uint16Array | Float32Array {
-  // Views need an aligned offset: copy when the frame starts at an odd byte.
-  const buf = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  if (bitsAllocated <= 8) return signed ? new Int8Array(buf.buffer, buf.byteOffset, buf.byteLength) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (bitsAllocated === 16) return signed ? new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength >> 1) : new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength >> 1);
-  if (bitsAllocated === 32) return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength >> 2);
-  throw new Error(`BitsAllocated ${bitsAllocated} non pris en charge`);
 }
 
 export const SUPPORTED_TRANSFER_SYNTAXES = [
@@ -161,39 +122,10 @@ async function decodePixels(ts: string, f: ImageFrame, data: Uint8Array, reduce 
 
 export async function decodeFrame(req: Omit<DecodeRequest, 'id'>): Promise<ImageFrame> {
   const started = performance.now();
-  const f = req.imageFrame;
   const reduce = req.options?.reduce ?? 0;
   if (reduce && req.transferSyntax !== '1.2.840.10008.1.2.4.90' && req.transferSyntax !== '1.2.840.10008.1.2.4.91') throw new Error('Aperçu réduit : JPEG 2000 seulement');
-  const pixels = (await decodePixels(req.transferSyntax, f, new Uint8Array(req.pixelData), reduce)) as Int16Array | Uint16Array | Uint8Array | Int8Array | Float32Array;
-  // Sign-extend signed samples stored on fewer bits than allocated.
-  if (f.pixelRepresentation === 1 && f.bitsStored && f.bitsStored < f.bitsAllocated && !(pixels instanceof Float32Array)) {
-    const shift = 32 - f.bitsStored;
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! << shift) >> shift;
-  }
-  const scale = req.options?.preScale;
-  if (scale?.enabled && scale.scalingParameters) {
-    const { rescaleSlope: m, rescaleIntercept: b, modality, suvbw } = scale.scalingParameters;
-    if (typeof m === 'number' && typeof b === 'number') {
-      if (modality === 'PT' && typeof suvbw === 'number') for (let i = 0; i < pixels.length; i++) pixels[i] = suvbw * (pixels[i]! * m + b);
-      else for (let i = 0; i < pixels.length; i++) pixels[i] = pixels[i]! * m + b;
-      f.preScale = { ...scale, scaled: true };
-    }
-  }
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < pixels.length; i++) {
-    const v = pixels[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  f.smallestPixelValue = min;
-  f.largestPixelValue = max;
-  f.pixelDataLength = pixels.length;
-  // The loader rebuilds the typed array from the buffer: hand over a compact one.
-  const out = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength ? pixels.buffer : pixels.slice().buffer;
-  f.pixelData = out;
-  f.decodeTimeInMS = performance.now() - started;
-  return f;
+  const pixels = (await decodePixels(req.transferSyntax, req.imageFrame, new Uint8Array(req.pixelData), reduce)) as Samples;
+  return finishFrame(req.imageFrame, pixels, req.options, started);
 }
 
 /** Compiles the codecs ahead of the first compressed frame (the WebAssembly compile is the slow part). */

@@ -212,8 +212,8 @@ export type PreviewOutcome = { image: ReducedImage } | { none: string };
 const previews = new Map<string, (outcome: PreviewOutcome) => void>();
 
 /**
- * Progressive first image: asks for a reduced-resolution decode of `imageId` (JPEG 2000 only) alongside its full
- * decode, in another worker. Call right before `cornerstone.loadAndCacheImage(imageId)`. Resolves with an image of
+ * Progressive first image: asks for a reduced-resolution decode of `imageId` (JPEG 2000 only) ahead of its full
+ * decode, which starts once the preview is decoded. Call right before `cornerstone.loadAndCacheImage(imageId)`. Resolves with an image of
  * the real geometry (rows, columns, metadata: pixel spacing, window…) whose pixels are the reduced decode upsampled,
  * not in cornerstone's cache; or why there is none (other syntax, colour, decode failure, `dropPreview`).
  * The full image must replace it: the caller keeps measurements off while it is shown.
@@ -250,6 +250,7 @@ export function installFrameLoader(): void {
           const bytes = frameStore.takeFrame(base!, sop!, frame);
           if (!bytes) continue; // taken meanwhile by another request for the same image: fetch it again
           const preview = previews.get(imageId);
+          let previewDecoded: Promise<unknown> | undefined;
           if (preview) {
             previews.delete(imageId);
             const attr = (tag: string, dflt: number) => Number((r.metadata[tag]?.Value?.[0] as number | undefined) ?? dflt);
@@ -257,12 +258,15 @@ export function installFrameLoader(): void {
             const level = previewLevel(attr('00280010', 0), attr('00280011', 0));
             if (PROGRESSIVE_SYNTAXES.has(r.ts) && grey) {
               // A copy: the full decode below transfers the original bytes to its worker.
-              (loader.createImage(imageId, new Uint8Array(bytes.slice(0)), r.ts, { ...(options ?? {}), reduce: level }) as Promise<object>).then(
+              previewDecoded = (loader.createImage(imageId, new Uint8Array(bytes.slice(0)), r.ts, { ...(options ?? {}), reduce: level }) as Promise<object>).then(
                 (image) => preview({ image: Object.assign(image, { lpsReduced: level }) as ReducedImage }),
                 (e: unknown) => preview({ none: `failed: ${e instanceof Error ? e.message : String(e)}` }),
               );
             } else preview({ none: grey ? 'syntax' : 'colour' });
           }
+          // The full decode starts once the preview is decoded: run side by side, they shared the cores and the
+          // full one could finish first (a worker busy with a thumbnail, codec start-up), leaving nothing to preview.
+          await previewDecoded;
           const started = performance.now();
           const image = (await loader.createImage(imageId, new Uint8Array(bytes), r.ts, options ?? {})) as { loadTimeInMS?: number };
           image.loadTimeInMS = performance.now() - started;
