@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { cornerstone, cornerstoneTools, decodeStats, initCornerstone } from './cornerstone';
 import { applyPreset, presetsFor } from './presets';
-import { dropPreview, frameStore, requestPreview } from './frame-stream';
+import { AHEAD, dropPreview, frameStore, requestPreview } from './frame-stream';
 import { orderedImageIds, type ViewerSeries, type ViewerStudy } from './series';
 
 /**
@@ -105,9 +105,10 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
   // The first image is a reduced-resolution preview (JPEG 2000) until its full decode replaces it: no
   // measurement meanwhile, no thumbnail decodes competing with the full one.
   const [refining, setRefining] = useState(false);
-  // The current series is still loading: the other series' thumbnails wait (their requests and decodes — and the
-  // codecs' first compilation — would take the cores from the images the user is looking at).
-  const [loading, setLoading] = useState(false);
+  // The current series is still streaming: the other series' thumbnails wait (their requests and decodes — and
+  // the codecs' first compilation — would take the cores from the images the user is looking at). Once the stream
+  // has ended they go ahead of the series' remaining decodes.
+  const [streaming, setStreaming] = useState(false);
   const thumbs = useRef(new Map<string, HTMLCanvasElement>());
   const defaultVoi = useRef<{ windowWidth: number; windowCenter: number }>({ windowWidth: 400, windowCenter: 40 });
   const active = series[current];
@@ -169,7 +170,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     setError(undefined);
     setReady(false);
     setRefining(false);
-    setLoading(false);
+    setStreaming(false);
     if (!s) return;
     if (s.error && !s.imageIds.length) {
       setError(s.error);
@@ -189,7 +190,6 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     T.addStackStateManager(el, ['stack', 'playClip']);
     T.addToolState(el, 'stack', { currentImageIdIndex: 0, imageIds: ids });
     setProgress({ loaded: 0, total: ids.length, failed: 0 });
-    setLoading(true);
     // The first series of an opened exam is timed from when its KOS was resolved; React StrictMode runs this
     // effect twice in a row: time the series from the first run.
     const prev = loadStart.current;
@@ -214,12 +214,14 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
       const first = cornerstone.loadAndCacheImage(ids[0]!);
       // (Not again for a series whose images are all in cornerstone's cache already.)
       const stream = s.stream && ids.some((id) => !(cornerstone.imageCache.getImageLoadObject(id) as unknown)) ? s.stream : undefined;
+      if (stream) setStreaming(true);
       let streamed: Promise<void> | undefined;
       const startStream = () => {
         if (!stream || streamed || abort.signal.aborted) return;
         streamed = frameStore.stream(stream.base, abort.signal).then(() => {
           el.dataset.streamMs = String(Math.round(performance.now() - started));
         });
+        streamed.finally(() => !cancelled && setStreaming(false)).catch(() => undefined);
       };
       if (stream) {
         frameStore.instance(stream.base, stream.sops[0]!).then(
@@ -279,7 +281,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         if (!cancelled) {
           setRefining(false);
           setError(`L'image n'a pas pu être chargée : ${(err as Error)?.message ?? String(err)}`);
-          setLoading(false);
+          setStreaming(false);
         }
         abort.abort();
         return;
@@ -329,7 +331,6 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         }
       }
       setProgress({ loaded, total: ids.length, failed });
-      setLoading(false);
       el.dataset.fullLoadMs = String(Math.round(performance.now() - started));
       el.dataset.decodedFrames = String(decodeStats.frames - statsAtStart.frames);
       el.dataset.decodeMs = String(Math.round(decodeStats.totalMs - statsAtStart.ms));
@@ -347,17 +348,18 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [current, active?.key]);
 
-  // Thumbnails: one image per series (the middle one), drawn once the current series has loaded; each series on
-  // its own (the current one's middle image came with its stream). A thumbnail started is always finished (the
-  // series list may change meanwhile: the canvas stays, keyed by its series).
+  // Thumbnails: one image per series (the middle one), drawn once the current series has streamed; each series on
+  // its own (the current one's middle image came with its stream), decoded ahead of the current series' remaining
+  // images. A thumbnail started is always finished (the series list may change meanwhile: the canvas stays, keyed
+  // by its series).
   useEffect(() => {
-    if (!ready || refining || loading) return;
+    if (!ready || refining || streaming) return;
     for (const s of series) {
       const canvas = thumbs.current.get(s.key);
       if (!canvas || canvas.dataset.drawn || canvas.dataset.drawing || !s.imageIds.length) continue;
       canvas.dataset.drawing = '1';
       void cornerstone
-        .loadAndCacheImage(s.imageIds[Math.floor(s.imageIds.length / 2)]!)
+        .loadAndCacheImage(s.imageIds[Math.floor(s.imageIds.length / 2)]!, { [AHEAD]: true })
         .then((image) => {
           drawThumbnail(canvas, image as unknown as CsImage);
           canvas.dataset.drawn = '1';
@@ -365,7 +367,7 @@ export function Viewer({ title, study, series, pendingSeries = 0, openedAt, onFi
         .catch(() => undefined /* the series card shows its error */)
         .finally(() => delete canvas.dataset.drawing);
     }
-  }, [ready, refining, loading, series]);
+  }, [ready, refining, streaming, series]);
 
   // Measurements only on the full-resolution image: Length/Angle off while the preview is shown.
   useEffect(() => {

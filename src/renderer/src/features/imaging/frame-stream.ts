@@ -25,12 +25,13 @@ class DecodeGate {
   private queue: { base: string; go: () => void; fail: (e: Error) => void }[] = [];
   readonly limit = Math.max(2, 2 * Math.min(4, navigator.hardwareConcurrency || 2));
 
-  acquire(base: string): Promise<void> {
+  /** `ahead`: before the decodes already waiting (a thumbnail, not to wait for a whole series' decodes). */
+  acquire(base: string, ahead = false): Promise<void> {
     if (this.running < this.limit) {
       this.running++;
       return Promise.resolve();
     }
-    return new Promise((go, fail) => this.queue.push({ base, go, fail }));
+    return new Promise((go, fail) => (ahead ? this.queue.unshift({ base, go, fail }) : this.queue.push({ base, go, fail })));
   }
 
   release(): void {
@@ -46,6 +47,9 @@ class DecodeGate {
 }
 
 const gate = new DecodeGate();
+
+/** Image-load option (`cornerstone.loadAndCacheImage(id, { [AHEAD]: true })`): decode ahead of those waiting. */
+export const AHEAD = 'lpsAhead';
 
 interface Waiter {
   resolve(r: InstanceRecord | undefined): void;
@@ -245,7 +249,7 @@ export function installFrameLoader(): void {
       for (let attempt = 0; attempt < 2; attempt++) {
         const r = await frameStore.instance(base!, sop!, frame);
         if (frame > r.frameCount) throw new Error(`Trame ${frame} absente de l'image.`);
-        await gate.acquire(base!);
+        await gate.acquire(base!, !!(options as Record<string, unknown> | undefined)?.[AHEAD]);
         try {
           const bytes = frameStore.takeFrame(base!, sop!, frame);
           if (!bytes) continue; // taken meanwhile by another request for the same image: fetch it again
