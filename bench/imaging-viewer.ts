@@ -268,7 +268,8 @@ export async function viewerBench(): Promise<void> {
   }
   console.log(`CT 300 × 512², Chromium headless, ${workers} decode worker(s), cold cache, median of ${RUNS} run(s); load average at start ${load0}, at end ${loadavg()}`);
   console.log('1st image = first image displayed (reduced resolution when marked *, JPEG 2000 progressive preview); 1st full-res = that image at full resolution');
-  console.log('syntax        | raw WADO-RS | viewer 1st image | 1st full-res | viewer full load | ratio | MiB | decode/frame (worker) | transfer‖decode bound | full / bound');
+  console.log('decode/frame = in a decode worker; for uncompressed frames, their preparation on the page (sign, min/max: nothing to decode)');
+  console.log('syntax        | raw WADO-RS | viewer 1st image | 1st full-res | viewer full load | ratio | MiB | decode/frame          | transfer‖decode bound | full / bound');
   for (const s of SERIES) {
     const r = rows[s.name]!;
     const raw = median(r.raw);
