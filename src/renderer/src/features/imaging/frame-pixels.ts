@@ -4,6 +4,8 @@
  * codec here: the decode workers use it after their codecs, and the pool runs it on the page for native
  * (uncompressed little-endian) frames, which need no decoding — a worker round trip cost more than the work.
  */
+import { simdMinMax16 } from './minmax-simd';
+
 export interface ImageFrame {
   samplesPerPixel: number;
   photometricInterpretation: string;
@@ -51,9 +53,12 @@ export function typed(bytes: Uint8Array, bitsAllocated: number, signed: boolean)
   throw new Error(`BitsAllocated ${bitsAllocated} non pris en charge`);
 }
 
-// Two loops on purpose: V8 optimises a loop for the typed-array kinds it has seen, and one that has seen every
-// kind runs about ten times slower; 16-bit grey (CT, MR, CR…) keeps a loop of its own.
+// 16-bit grey (CT, MR, CR…): WebAssembly SIMD where it runs (minmax-simd.ts), else a loop of its own — two loops
+// on purpose: V8 optimises a loop for the typed-array kinds it has seen, and one that has seen every kind runs
+// about ten times slower.
 function minMax16(p: Int16Array | Uint16Array): [number, number] {
+  const simd = simdMinMax16();
+  if (simd) return simd(p);
   let min = p.length ? p[0]! : 0;
   let max = min;
   for (let i = 1, n = p.length; i < n; i++) {
