@@ -101,7 +101,7 @@ function body(signed: boolean): number[] {
   return [...uleb(locals.length + code.length), ...locals, ...code];
 }
 
-function assemble(): Uint8Array {
+function assemble(): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, 2, I32, I32, 1, I32]])), // type 0: (i32, i32) → i32
