@@ -109,8 +109,10 @@ function chunksOf(res: http.IncomingMessage): AsyncIterable<Buffer> {
       const stop = () => {
         res.off('data', onData);
         res.off('end', onEnd);
-        res.off('error', onError);
         res.off('close', onClose);
+        // Keep a listener: an 'error' after we are done (a late abort) must not become an uncaught exception.
+        res.off('error', onError);
+        res.on('error', () => undefined);
       };
       return {
         async next() {
