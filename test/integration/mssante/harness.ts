@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
+import { expect } from 'vitest';
 import { buildCda, loadCdaRequest, type BuiltCda } from '../../../src/main/documents';
 import type { Core } from '../../../src/main/core/app-core';
 import { createCore } from '../../../src/main/handlers';
@@ -139,6 +140,14 @@ export function makeCda(world: Pick<MailWorld, 'workDir'>, name: string, mutate:
 }
 
 /** An IMAP session as this account (password or client certificate), for test-side APPEND / inspection. */
+/** A CDA built as `name` and sent from SENDER to APP without acknowledgements; fails the test unless sent. Its Message-ID. */
+export async function sendDocument(world: MailWorld, name: string): Promise<string> {
+  const { file } = makeCda(world, name);
+  const item = await world.core.registry.call('mssante.send', { from: SENDER, to: [APP], cdaFiles: [file], ack: { delivery: false, read: false } });
+  expect(item.status, item.lastError ?? '').toBe('sent');
+  return item.messageId;
+}
+
 export async function imapAs(world: MailWorld, address: string): Promise<ImapFlow> {
   const a = world.account(address);
   const client = new ImapFlow({

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP, SENDER, makeCda, startMailWorld, type MailWorld } from './harness';
+import { APP, sendDocument, startMailWorld, type MailWorld } from './harness';
 
 /**
  * The sandbox mail servers in a folder whose path has a space — as the default data folder on Linux
@@ -18,9 +18,7 @@ describe('mail sandbox under a path with a space', () => {
   it('starts Dovecot and Postfix, and a document sent is received and integrated', async () => {
     expect(world.dir).toMatch(/\s/);
     expect(world.pki.serverCert).toMatch(/\s/);
-    const { file } = makeCda(world, 'spaced.xml');
-    const item = await world.core.registry.call('mssante.send', { from: SENDER, to: [APP], cdaFiles: [file], ack: { delivery: false, read: false } });
-    expect(item.status, item.lastError ?? '').toBe('sent');
+    await sendDocument(world, 'spaced.xml');
     const sync = await world.core.registry.call('mssante.sync', { account: APP });
     expect(sync.messages.map((m) => m.documents[0]?.result)).toEqual(['integrated']);
   });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mssanteOf } from '../../../src/main/mssante/service';
-import { APP, SENDER, makeCda, startMailWorld, waitFor, type MailWorld } from './harness';
+import { APP, sendDocument, startMailWorld, waitFor, type MailWorld } from './harness';
 
 /**
  * The inbox watcher against a real Dovecot: a message delivered while watching is processed without any
@@ -10,13 +10,6 @@ import { APP, SENDER, makeCda, startMailWorld, waitFor, type MailWorld } from '.
  */
 async function journaled(world: MailWorld, account: string, messageId: string, timeoutMs = 10_000) {
   return waitFor(() => world.core.db.prepare('SELECT kind, outcome FROM mss_journal WHERE account = ? AND message_id = ?').get(account, messageId) as { kind: string; outcome: string } | undefined, timeoutMs, 50);
-}
-
-async function sendDoc(world: MailWorld, name: string): Promise<string> {
-  const { file } = makeCda(world, name);
-  const item = await world.core.registry.call('mssante.send', { from: SENDER, to: [APP], cdaFiles: [file], ack: { delivery: false, read: false } });
-  expect(item.status, item.lastError ?? '').toBe('sent');
-  return item.messageId;
 }
 
 describe('inbox watcher with IMAP IDLE', () => {
@@ -34,13 +27,13 @@ describe('inbox watcher with IMAP IDLE', () => {
     const w = mssanteOf(world.core).watch(APP);
     await w.ready();
     const t0 = Date.now();
-    const id = await sendDoc(world, 'idle1.xml');
+    const id = await sendDocument(world, 'idle1.xml');
     expect(await journaled(world, APP, id)).toEqual({ kind: 'document', outcome: 'ok' });
     // IDLE, not a poll: well under the 30 s polling period.
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(notifications).toContain('Nouveau document intégré');
     // A second one on the same session.
-    const id2 = await sendDoc(world, 'idle2.xml');
+    const id2 = await sendDocument(world, 'idle2.xml');
     expect(await journaled(world, APP, id2)).toEqual({ kind: 'document', outcome: 'ok' });
     expect(w.reconnects).toBe(0);
   });
@@ -50,7 +43,7 @@ describe('inbox watcher with IMAP IDLE', () => {
     await w.ready();
     const before = w.reconnects;
     execFileSync('doveadm', ['-c', world.servers.dovecotConf, 'kick', APP], { stdio: 'pipe' });
-    const id = await sendDoc(world, 'idle3.xml');
+    const id = await sendDocument(world, 'idle3.xml');
     const row = await journaled(world, APP, id, 15_000).catch((err) => {
       console.log('watcher state', w.reconnects, w.mode, world.core.db.prepare(`SELECT action, details FROM audit WHERE action LIKE 'mssante.watch%' OR action LIKE 'mssante.auth%'`).all());
       throw err;
@@ -75,7 +68,7 @@ describe('inbox watcher on a server without IDLE', () => {
     const w = mssanteOf(world.core).watch(APP, { pollMs: 500 });
     await w.ready();
     expect(w.mode).toBe('polling');
-    const id = await sendDoc(world, 'poll1.xml');
+    const id = await sendDocument(world, 'poll1.xml');
     expect(await journaled(world, APP, id)).toEqual({ kind: 'document', outcome: 'ok' });
     await w.stop();
   });
