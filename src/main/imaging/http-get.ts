@@ -74,8 +74,7 @@ const READ_AHEAD = 4 << 20;
 function chunksOf(res: http.IncomingMessage): AsyncIterable<Buffer> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-      const queue: Buffer[] = [];
-      let head = 0;
+      const queue: Buffer[] = []; // READ_AHEAD in socket reads: some 64 chunks at most
       let queued = 0;
       let ended = false;
       let failure: Error | undefined;
@@ -106,7 +105,10 @@ function chunksOf(res: http.IncomingMessage): AsyncIterable<Buffer> {
       res.on('end', onEnd);
       res.on('error', onError);
       res.on('close', onClose);
+      let stopped = false;
       const stop = () => {
+        if (stopped) return;
+        stopped = true;
         res.off('data', onData);
         res.off('end', onEnd);
         res.off('close', onClose);
@@ -117,13 +119,8 @@ function chunksOf(res: http.IncomingMessage): AsyncIterable<Buffer> {
       return {
         async next() {
           for (;;) {
-            if (head < queue.length) {
-              const c = queue[head]!;
-              queue[head++] = undefined as unknown as Buffer;
-              if (head > 64 && head * 2 > queue.length) {
-                queue.splice(0, head);
-                head = 0;
-              }
+            const c = queue.shift();
+            if (c) {
               queued -= c.length;
               if (queued <= READ_AHEAD && res.isPaused() && !ended) res.resume();
               return { value: c, done: false };
@@ -148,4 +145,3 @@ function chunksOf(res: http.IncomingMessage): AsyncIterable<Buffer> {
     },
   };
 }
-

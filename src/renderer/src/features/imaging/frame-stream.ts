@@ -217,10 +217,10 @@ const previews = new Map<string, (outcome: PreviewOutcome) => void>();
 
 /**
  * Progressive first image: asks for a reduced-resolution decode of `imageId` (JPEG 2000 only) ahead of its full
- * decode, which starts once the preview is decoded. Call right before `cornerstone.loadAndCacheImage(imageId)`. Resolves with an image of
- * the real geometry (rows, columns, metadata: pixel spacing, window…) whose pixels are the reduced decode upsampled,
- * not in cornerstone's cache; or why there is none (other syntax, colour, decode failure, `dropPreview`).
- * The full image must replace it: the caller keeps measurements off while it is shown.
+ * decode, which starts once the preview is decoded. Call right before `cornerstone.loadAndCacheImage(imageId)`.
+ * Resolves with an image of the real geometry (rows, columns, metadata: pixel spacing, window…) whose pixels are
+ * the reduced decode upsampled, not in cornerstone's cache; or why there is none (other syntax, colour, decode
+ * failure, `dropPreview`). The full image must replace it: the caller keeps measurements off while it is shown.
  */
 export function requestPreview(imageId: string): Promise<PreviewOutcome> {
   previews.get(imageId)?.({ none: 'replaced' });
