@@ -19,6 +19,7 @@ import { ensureLocalMailPki } from '../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../src/main/mssante/sandbox-service';
 import { freePort } from '../src/main/sandbox/ports';
 import { spawnDetached, stopPid } from '../src/main/sandbox/processes';
+import { ensureBuilt, OUT } from '../test/support/build';
 
 const N = Number(process.env.LPS_BENCH_MAILS ?? 1000);
 const TARGET = 1.5;
@@ -42,6 +43,47 @@ async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; c
   peak = Math.max(peak, process.memoryUsage.rss());
   return { value, ms, cpuMs: (c.user + c.system) / 1000, peakRss: peak };
 }
+
+/**
+ * LPS_BENCH_VERBOSE: CPU time (ms) of this process by thread (main, the reading workers, libuv/V8 helpers; all
+ * named "node" or by their pool, told apart by rank) and of the Dovecot processes, read from /proc (Linux).
+ */
+function cpuByThread(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick = 1000 / 100; // USER_HZ
+  const add = (k: string, stat: string) => {
+    const f = stat.split(') ')[1]!.split(' ');
+    out[k] = (out[k] ?? 0) + (Number(f[11]) + Number(f[12])) * tick;
+  };
+  if (!fs.existsSync('/proc/self/task')) return out;
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const st = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+      const comm = /\((.*)\)/.exec(st)![1]!;
+      add(Number(tid) === process.pid ? 'main' : `${comm}#${Number(tid) - process.pid}`, st);
+    } catch {
+      /* ended */
+    }
+  }
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('dovecot/') || /dovecot/.test(fs.readFileSync(`/proc/${pid}/comm`, 'latin1'))) add('dovecot', fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    } catch {
+      /* ended */
+    }
+  }
+  return out;
+}
+function cpuSince(a: Record<string, number>): string {
+  const b = cpuByThread();
+  return Object.keys(b)
+    .map((k) => [k, b[k]! - (a[k] ?? 0)] as const)
+    .filter(([, v]) => v >= 20)
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(', ');
+}
+const VERBOSE = !!process.env.LPS_BENCH_VERBOSE;
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lps-bench-mss-'));
@@ -144,7 +186,9 @@ async function main(): Promise<void> {
       return total;
     };
     await rawFetch();
+    let threads = cpuByThread();
     const base = await phase(rawFetch);
+    if (VERBOSE) console.log(`CPU ms during the raw FETCH: ${cpuSince(threads)}`);
     const sources: Buffer[] = [];
     {
       const c = imap();
@@ -159,9 +203,15 @@ async function main(): Promise<void> {
     const dataDir = path.join(tmp, 'data');
     fs.mkdirSync(path.join(dataDir, 'sandbox'), { recursive: true });
     fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify({ version: 1, running: false, runDir: path.join(tmp, 'run'), services: {}, accounts: [app], mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT] }));
+    // The reading workers run the bundle the app ships (out/main/mail-read.worker.js), not the sources compiled
+    // by tsx in each worker.
+    ensureBuilt();
+    process.env.LPS_MAIL_READ_WORKER = path.join(OUT, 'main', 'mail-read.worker.js');
     const core = createCore({ dataDir, runtime: 'node' });
     try {
+      threads = cpuByThread();
       const sync = await phase(() => core.registry.call('mssante.sync', { account: APP }));
+      if (VERBOSE) console.log(`CPU ms during the sync: ${cpuSince(threads)}`);
       const integrated = sync.value.messages.filter((m) => m.documents.some((d) => d.result === 'integrated')).length;
       if (integrated !== N) throw new Error(`bench: ${integrated} integrated, expected ${N}`);
       const ratio = sync.ms / base.ms;

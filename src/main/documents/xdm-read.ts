@@ -1,7 +1,8 @@
 /**
  * IHE_XDM.zip reader: tolerant of real-world variants (subset names, case, __MACOSX/), strict on safety.
- * - streamed with yauzl (central directory first, entries inflated as streams): memory stays bounded; an
- *   archive already in memory has its kept entries inflated in one call each, under the same caps;
+ * - a file is streamed with yauzl (central directory first, entries inflated as streams): memory stays bounded;
+ *   an archive already in memory has its central directory read directly (`zip-directory.ts`, yauzl for the
+ *   rare archives it leaves) and its kept entries inflated in one call each, under the same caps;
  * - caps on entry count (checked from the end-of-central-directory record before any entry is read),
  *   declared and actual uncompressed sizes, compression ratio;
  * - refuses zip-slip and absolute paths anywhere in the archive;
@@ -14,12 +15,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { AppError } from '../core/errors';
 import { parseCda } from './cda-parse';
 import { parseEbrim } from './ebrim-parse';
+import { readZipDirectory, type ZipDirectory, type ZipDirectoryEntry } from './zip-directory';
 import type { DocumentProblem, ParsedCda, XdsDocumentEntry, XdsSubmissionSet } from './types';
 import { XDM_ACTION_SLOT } from './wire-profile';
 
@@ -110,24 +112,37 @@ function checkName(name: string): void {
   if (n.includes('\0')) throw refuse('XDM_ZIP_SLIP', UNSAFE, `NUL in entry name: ${JSON.stringify(name)}`);
 }
 
-async function listEntries(zf: ZipFile, limits: XdmLimits): Promise<Entry[]> {
-  if (zf.entryCount > limits.maxEntries) {
-    throw refuse('XDM_TOO_MANY_ENTRIES', UNSAFE, `${zf.entryCount} entries (max ${limits.maxEntries})`);
+/** The caps every listed entry goes through, whoever read the central directory (entry count checked first). */
+class EntryCaps {
+  private total = 0;
+  constructor(
+    private readonly limits: XdmLimits,
+    entryCount: number,
+  ) {
+    if (entryCount > limits.maxEntries) throw refuse('XDM_TOO_MANY_ENTRIES', UNSAFE, `${entryCount} entries (max ${limits.maxEntries})`);
   }
+
+  check(e: ZipDirectoryEntry): void {
+    const { limits } = this;
+    checkName(e.fileName);
+    if (e.uncompressedSize > limits.maxEntryUncompressed) {
+      throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: ${e.uncompressedSize} bytes (max ${limits.maxEntryUncompressed})`);
+    }
+    this.total += e.uncompressedSize;
+    if (this.total > limits.maxTotalUncompressed) throw refuse('XDM_TOO_LARGE', UNSAFE, `total uncompressed size above ${limits.maxTotalUncompressed} bytes`);
+    if (e.uncompressedSize > limits.ratioMinBytes && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
+      throw refuse('XDM_RATIO', UNSAFE, `${e.fileName}: compression ratio ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))} (max ${limits.maxRatio})`);
+    }
+  }
+}
+
+async function listEntries(zf: ZipFile, limits: XdmLimits): Promise<Entry[]> {
+  const caps = new EntryCaps(limits, zf.entryCount);
   const entries: Entry[] = [];
-  let total = 0;
   await new Promise<void>((resolve, reject) => {
     zf.on('entry', (e: Entry) => {
       try {
-        checkName(e.fileName);
-        if (e.uncompressedSize > limits.maxEntryUncompressed) {
-          throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: ${e.uncompressedSize} bytes (max ${limits.maxEntryUncompressed})`);
-        }
-        total += e.uncompressedSize;
-        if (total > limits.maxTotalUncompressed) throw refuse('XDM_TOO_LARGE', UNSAFE, `total uncompressed size above ${limits.maxTotalUncompressed} bytes`);
-        if (e.uncompressedSize > limits.ratioMinBytes && e.uncompressedSize / Math.max(1, e.compressedSize) > limits.maxRatio) {
-          throw refuse('XDM_RATIO', UNSAFE, `${e.fileName}: compression ratio ${Math.round(e.uncompressedSize / Math.max(1, e.compressedSize))} (max ${limits.maxRatio})`);
-        }
+        caps.check(e);
         entries.push(e);
         zf.readEntry();
       } catch (err) {
@@ -141,8 +156,40 @@ async function listEntries(zf: ZipFile, limits: XdmLimits): Promise<Entry[]> {
   return entries;
 }
 
-function openStream(zf: ZipFile, e: Entry): Promise<NodeJS.ReadableStream> {
-  return new Promise((resolve, reject) => zf.openReadStream(e, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))));
+/** The same listing from a central directory read in memory. */
+function listDirectory(dir: ZipDirectory, limits: XdmLimits): ZipDirectoryEntry[] {
+  const caps = new EntryCaps(limits, dir.entryCount);
+  const out: ZipDirectoryEntry[] = [];
+  try {
+    for (const e of dir.entries()) {
+      caps.check(e);
+      out.push(e);
+    }
+  } catch (err) {
+    throw err instanceof AppError ? err : mapEntryError(err as Error);
+  }
+  return out;
+}
+
+/** Where an entry's data is in an archive held in memory (after its local header). */
+function entryData(zip: Buffer, e: ZipDirectoryEntry): Buffer {
+  const at = e.relativeOffsetOfLocalHeader;
+  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) throw new Error(`invalid local file header signature at ${at}`);
+  if (e.generalPurposeBitFlag & 0x1) throw new Error('entry is encrypted');
+  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+  const end = start + e.compressedSize;
+  if (end > zip.length) throw new Error(`entry data runs past the end of the archive (${end} > ${zip.length})`);
+  if (e.compressionMethod !== 0 && e.compressionMethod !== 8) throw new Error(`unsupported compression method ${e.compressionMethod}`);
+  return zip.subarray(start, end);
+}
+
+/** An entry as a stream: from yauzl for a file, inflated from the buffer for an archive held in memory. */
+function openStream(source: ZipFile | Buffer, e: ZipDirectoryEntry): Promise<NodeJS.ReadableStream> {
+  if (Buffer.isBuffer(source)) {
+    const data = Readable.from([entryData(source, e)]);
+    return Promise.resolve(e.compressionMethod === 8 ? data.pipe(zlib.createInflateRaw()) : data);
+  }
+  return new Promise((resolve, reject) => source.openReadStream(e as Entry, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))));
 }
 
 /** Streams an entry through a byte counter with a hard cap (in case the headers lie). */
@@ -163,14 +210,8 @@ function capped(max: number, onChunk?: (c: Buffer) => void): Transform {
  * small archives). Same guarantees as the streamed path: the output is capped (`maxOutputLength`) and must
  * have exactly the size the central directory declares; encrypted entries and unknown methods are unreadable.
  */
-function inflateInMemory(zip: Buffer, e: Entry, max: number): Buffer {
-  const at = e.relativeOffsetOfLocalHeader;
-  if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) throw new Error(`invalid local file header signature at ${at}`);
-  if (e.generalPurposeBitFlag & 0x1) throw new Error('entry is encrypted');
-  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
-  const end = start + e.compressedSize;
-  if (end > zip.length) throw new Error(`entry data runs past the end of the archive (${end} > ${zip.length})`);
-  const data = zip.subarray(start, end);
+function inflateInMemory(zip: Buffer, e: ZipDirectoryEntry, max: number): Buffer {
+  const data = entryData(zip, e);
   const cap = Math.min(max, e.uncompressedSize);
   let out: Buffer;
   if (e.compressionMethod === 0) out = data;
@@ -187,8 +228,9 @@ function inflateInMemory(zip: Buffer, e: Entry, max: number): Buffer {
   return out;
 }
 
-async function readToBuffer(zf: ZipFile, e: Entry, max: number, zip?: Buffer): Promise<Buffer> {
-  if (zip) {
+async function readToBuffer(source: ZipFile | Buffer, e: ZipDirectoryEntry, max: number): Promise<Buffer> {
+  if (Buffer.isBuffer(source)) {
+    const zip = source;
     try {
       return inflateInMemory(zip, e, max);
     } catch (err) {
@@ -198,7 +240,7 @@ async function readToBuffer(zf: ZipFile, e: Entry, max: number, zip?: Buffer): P
   }
   const chunks: Buffer[] = [];
   try {
-    const s = await openStream(zf, e);
+    const s = await openStream(source, e);
     await pipeline(s, capped(max, (c) => chunks.push(c)), async function* (src) {
       for await (const _ of src) void _;
     });
@@ -219,10 +261,22 @@ const isJunk = (n: string) => n.startsWith('__MACOSX/') || n.split('/').some((s)
  */
 export async function readXdm(input: string | Buffer, opts: { limits?: Partial<XdmLimits>; workDir?: string; inMemoryMaxBytes?: number } = {}): Promise<XdmReadResult> {
   const limits = { ...DEFAULT_XDM_LIMITS, ...opts.limits };
-  const zf = await openZip(input);
+  const zip = typeof input === 'string' ? undefined : input;
+  let dir: ZipDirectory | undefined;
+  if (zip) {
+    try {
+      dir = readZipDirectory(zip);
+    } catch (err) {
+      throw refuse('XDM_NOT_ZIP', "Le fichier reçu n'est pas une archive ZIP lisible.", (err as Error).message);
+    }
+  }
+  // yauzl for a file, and for the archives the direct reader leaves (zip64, legacy code-page names).
+  const zf = dir ? undefined : await openZip(input);
+  const source: ZipFile | Buffer = zip ?? zf!;
   try {
-    const entries = (await listEntries(zf, limits)).filter((e) => !e.fileName.endsWith('/') && !isJunk(e.fileName.replace(/\\/g, '/')));
-    const byLower = new Map<string, Entry>();
+    const listed = dir ? listDirectory(dir, limits) : await listEntries(zf!, limits);
+    const entries = listed.filter((e) => !e.fileName.endsWith('/') && !isJunk(e.fileName.replace(/\\/g, '/')));
+    const byLower = new Map<string, ZipDirectoryEntry>();
     for (const e of entries) byLower.set(e.fileName.replace(/\\/g, '/').toLowerCase(), e);
     const metas = entries
       .map((e) => e.fileName.replace(/\\/g, '/'))
@@ -233,8 +287,7 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
     if (!metaName) throw refuse('XDM_NO_METADATA', "L'archive XDM ne contient pas de fichier METADATA.XML.", `entries: ${entries.slice(0, 20).map((e) => e.fileName).join(', ')}`);
     if (metas.length > 1) problems.push({ code: 'XDM_MULTIPLE_SUBSETS', severity: 'warning', message: `Plusieurs sous-dossiers ; seul ${metaName} est lu.` });
     const subsetPath = metaName.slice(0, metaName.lastIndexOf('/') + 1);
-    const zip = typeof input === 'string' ? undefined : input;
-    const metaBytes = await readToBuffer(zf, byLower.get(metaName.toLowerCase())!, limits.maxMetadataBytes, zip);
+    const metaBytes = await readToBuffer(source, byLower.get(metaName.toLowerCase())!, limits.maxMetadataBytes);
     let meta;
     try {
       meta = parseEbrim(metaBytes);
@@ -310,8 +363,10 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
           size = bytes.length;
         } else {
           const chunks: Buffer[] = [];
-          const s = await openStream(zf, entry);
-          const counter = capped(cap, (c) => {
+          const s = await openStream(source, entry);
+          // Never more than the central directory declares (yauzl checks it too; an archive held in memory is
+          // inflated by zlib directly), and exactly that much, checked below.
+          const counter = capped(Math.min(cap, entry.uncompressedSize), (c) => {
             hash.update(c);
             size += c.length;
             if (keep) chunks.push(c);
@@ -324,6 +379,7 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
           } else {
             await pipeline(s, counter, fs.createWriteStream(target, { flags: 'wx' }));
           }
+          if (size !== entry.uncompressedSize) throw new Error(`too many bytes or too few: expected ${entry.uncompressedSize}, got ${size}`);
         }
       } catch (err) {
         if (target) fs.rmSync(target, { force: true });
@@ -369,6 +425,6 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       throw err;
     }
   } finally {
-    zf.close();
+    zf?.close();
   }
 }

@@ -7,9 +7,19 @@ export interface CraftEntry {
   deflate?: boolean;
   /** Lie about the uncompressed size in the headers. */
   declaredSize?: number;
+  /** The name's bytes as given, without the UTF-8 flag (a legacy code-page name). */
+  legacyName?: Buffer;
+  /** Extra fields, in both headers. */
+  extra?: Buffer;
 }
 
-export function craftZip(entries: CraftEntry[]): Buffer {
+/** Options of the whole archive: its comment, bytes after it. */
+export interface CraftOptions {
+  comment?: string;
+  trailing?: Buffer;
+}
+
+export function craftZip(entries: CraftEntry[], opts: CraftOptions = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -17,31 +27,35 @@ export function craftZip(entries: CraftEntry[]): Buffer {
     const data = e.data ?? Buffer.alloc(0);
     const comp = e.deflate ? zlib.deflateRawSync(data) : data;
     const crc = zlib.crc32(data);
-    const name = Buffer.from(e.name, 'utf8');
+    const name = e.legacyName ?? Buffer.from(e.name, 'utf8');
+    const flag = e.legacyName ? 0 : 0x0800;
+    const extra = e.extra ?? Buffer.alloc(0);
     const size = e.declaredSize ?? data.length;
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);
     lh.writeUInt16LE(20, 4);
-    lh.writeUInt16LE(0x0800, 6);
+    lh.writeUInt16LE(flag, 6);
     lh.writeUInt16LE(e.deflate ? 8 : 0, 8);
     lh.writeUInt32LE(crc, 14);
     lh.writeUInt32LE(comp.length, 18);
     lh.writeUInt32LE(size, 22);
     lh.writeUInt16LE(name.length, 26);
-    locals.push(lh, name, comp);
+    lh.writeUInt16LE(extra.length, 28);
+    locals.push(lh, name, extra, comp);
     const ch = Buffer.alloc(46);
     ch.writeUInt32LE(0x02014b50, 0);
     ch.writeUInt16LE(20, 4);
     ch.writeUInt16LE(20, 6);
-    ch.writeUInt16LE(0x0800, 8);
+    ch.writeUInt16LE(flag, 8);
     ch.writeUInt16LE(e.deflate ? 8 : 0, 10);
     ch.writeUInt32LE(crc, 16);
     ch.writeUInt32LE(comp.length, 20);
     ch.writeUInt32LE(size, 24);
     ch.writeUInt16LE(name.length, 28);
+    ch.writeUInt16LE(extra.length, 30);
     ch.writeUInt32LE(offset, 42);
-    centrals.push(ch, name);
-    offset += 30 + name.length + comp.length;
+    centrals.push(ch, name, extra);
+    offset += 30 + name.length + extra.length + comp.length;
   }
   const cd = Buffer.concat(centrals);
   const tail: Buffer[] = [];
@@ -68,5 +82,7 @@ export function craftZip(entries: CraftEntry[]): Buffer {
   eocd.writeUInt16LE(many ? 0xffff : entries.length, 10);
   eocd.writeUInt32LE(cd.length, 12);
   eocd.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, ...tail, eocd]);
+  const comment = Buffer.from(opts.comment ?? '', 'latin1');
+  eocd.writeUInt16LE(comment.length, 20);
+  return Buffer.concat([...locals, cd, ...tail, eocd, comment, opts.trailing ?? Buffer.alloc(0)]);
 }
