@@ -266,15 +266,29 @@ function body(doc: Element): { body: CdaBody; level: 1 | 3 } {
   return { body: { kind: 'narrative', html, sectionCount, attachments }, level: 3 };
 }
 
-/** Parses a CDA R2. Throws XML_INVALID (hostile/malformed XML), CDA_NOT_CDA, CDA_INVALID. */
-export function parseCda(xml: string | Buffer): ParsedCda {
-  const bytes = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
+function clinicalDocument(bytes: Buffer): Element {
   const doc = parseXml(bytes, 'CDA').documentElement!;
   if (doc.localName !== 'ClinicalDocument' || doc.namespaceURI !== HL7_NS) {
     throw new AppError('CDA_NOT_CDA', "Ce fichier n'est pas un document CDA R2.", `root element {${doc.namespaceURI}}${doc.localName}`);
   }
+  return doc;
+}
+
+/** Parses a CDA R2. Throws XML_INVALID (hostile/malformed XML), CDA_NOT_CDA, CDA_INVALID. */
+export function parseCda(xml: string | Buffer): ParsedCda {
+  const bytes = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
+  const doc = clinicalDocument(bytes);
   const h = header(doc);
   const { body: b, level } = body(doc);
   const generic = new Set(['2.16.840.1.113883.2.8.2.1', '1.2.250.1.213.1.1.1.1', '1.3.6.1.4.1.19376.1.2.20']);
   return { header: h, body: b, bytes, level, modelTemplateIds: h.templateIds.filter((t) => !generic.has(t.root)) };
+}
+
+/**
+ * The header alone, for readers that only classify and file a document (mail reception): the body is not
+ * rendered (its narrative HTML, its base64 attachments), which is most of the work on a large document. The same
+ * checks and errors as `parseCda` for the XML and the root; the body is read when the document is displayed.
+ */
+export function parseCdaHeader(xml: Buffer): Pick<ParsedCda, 'header' | 'bytes'> {
+  return { header: header(clinicalDocument(xml)), bytes: xml };
 }

@@ -19,7 +19,7 @@ import { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { AppError } from '../core/errors';
-import { parseCda } from './cda-parse';
+import { parseCdaHeader } from './cda-parse';
 import { parseEbrim } from './ebrim-parse';
 import { readZipDirectory, type ZipDirectory, type ZipDirectoryEntry } from './zip-directory';
 import type { DocumentProblem, ParsedCda, XdsDocumentEntry, XdsSubmissionSet } from './types';
@@ -63,8 +63,8 @@ export interface XdmReadDocument {
   path?: string;
   /** The document's bytes, when kept in memory (`inMemoryMaxBytes`) instead of written to `path`. */
   bytes?: Buffer;
-  /** The CDA as parsed by the reader's own check (XML documents up to `maxParseBytes`), to avoid parsing twice. */
-  cda?: ParsedCda;
+  /** The CDA header as read by the reader's own check (XML documents up to `maxParseBytes`), to avoid parsing twice. */
+  cda?: Pick<ParsedCda, 'header' | 'bytes'>;
   entry: XdsDocumentEntry;
 }
 
@@ -405,7 +405,7 @@ export async function readXdm(input: string | Buffer, opts: { limits?: Partial<X
       else if (!doc.sizeValid) dp.push({ code: 'XDM_SIZE_MISMATCH', severity: 'error', message: `Taille différente de celle annoncée pour ${uri} (${size} au lieu de ${de.size}).` });
       if (/xml/i.test(de.mimeType) && size <= limits.maxParseBytes) {
         try {
-          const parsed = parseCda(bytes ?? fs.readFileSync(target));
+          const parsed = parseCdaHeader(bytes ?? fs.readFileSync(target));
           doc.cda = parsed;
           const ins = parsed.header.patient.ins;
           const local = parsed.header.patient.ids;

@@ -89,7 +89,9 @@ export class MailReadPool implements MailReader {
 
   private spawn(i: number): Slot {
     const entry = workerEntry();
-    const worker = new Worker(entry.file, { eval: entry.eval });
+    // A built worker takes none of the process's Node options: under a development loader (tsx) they would route
+    // every module the worker loads through it (V8 flags are process-wide and still apply).
+    const worker = new Worker(entry.file, { eval: entry.eval, ...(entry.eval ? {} : { execArgv: [] }) });
     worker.unref();
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (m: { id: number; ok: boolean; read?: ReadMail; error?: { message: string; code?: string } }) => {

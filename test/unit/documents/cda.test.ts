@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCda, buildNewVersion, checkCda, companionPdfName, parseCda, renderCompanionPdf, renderNarrativeHtml, validateXmlWithSchema, xdmSubject } from '../../../src/main/documents';
+import { parseCdaHeader } from '../../../src/main/documents/cda-parse';
 import { HAS_SHARED, sharedPath } from '../../support/shared';
 
 const EXAMPLES = path.resolve(__dirname, '..', '..', '..', 'examples');
@@ -28,6 +29,8 @@ describe.skipIf(!HAS_SHARED)('CDA R2 on the ANS examples', () => {
     expect(h.practiceSetting?.code).toMatch(/^(AMBULATOIRE|ETABLISSEMENT)$/);
     if (p.level === 1) expect(p.body.kind === 'pdf' && p.body.pdf.subarray(0, 5).toString()).toBe('%PDF-');
     else expect(p.body.kind === 'narrative' && p.body.sectionCount).toBeGreaterThan(0);
+    // the header alone (mail reception) reads the same header
+    expect(parseCdaHeader(p.bytes)).toEqual({ header: h, bytes: p.bytes });
   });
 
   it('reads the replacement and the imaging identifiers of the CR-IMG', () => {
@@ -133,6 +136,8 @@ describe('checking CDA documents', () => {
 
   it('refuses what is not a CDA', () => {
     expect(() => parseCda('<foo/>')).toThrow(expect.objectContaining({ code: 'CDA_NOT_CDA' }));
+    expect(() => parseCdaHeader(Buffer.from('<foo/>'))).toThrow(expect.objectContaining({ code: 'CDA_NOT_CDA' }));
+    expect(() => parseCdaHeader(Buffer.from('<ClinicalDocument xmlns="urn:hl7-org:v3">'))).toThrow(expect.objectContaining({ code: 'XML_INVALID' }));
   });
 });
 

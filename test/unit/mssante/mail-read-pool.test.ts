@@ -71,6 +71,24 @@ describe('reading received mail on worker threads', () => {
     await job;
   }, 60_000);
 
+  it('runs a built worker named by LPS_MAIL_READ_WORKER (what the benchmark measures), and names a wrong one', async () => {
+    ensureBuilt();
+    const srcs = await sources();
+    const saved = process.env.LPS_MAIL_READ_WORKER;
+    process.env.LPS_MAIL_READ_WORKER = path.join(OUT, 'main', 'mail-read.worker.js');
+    const built = new MailReadPool(1);
+    try {
+      const inline = await Promise.all(srcs.map((s) => inlineReader(documentsPort).read(s)));
+      expect((await Promise.all(srcs.map((s) => built.read(s)))).map(decided)).toEqual(inline.map(decided));
+      process.env.LPS_MAIL_READ_WORKER = path.join(OUT, 'main', 'no-such-worker.js');
+      expect(() => new MailReadPool(1).warm()).toThrow(/LPS_MAIL_READ_WORKER: no built worker at .*no-such-worker\.js/);
+    } finally {
+      if (saved === undefined) delete process.env.LPS_MAIL_READ_WORKER;
+      else process.env.LPS_MAIL_READ_WORKER = saved;
+      await built.close();
+    }
+  }, 240_000);
+
   it('runs from the built bundle (out/main/mail-read.worker.js)', async () => {
     ensureBuilt();
     const [src] = await sources();
