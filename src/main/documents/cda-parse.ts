@@ -1,7 +1,7 @@
 /** Reads any CDA R2 (levels 1 and 3) into a header model + body. All XML goes through safe-xml. */
 import type { Element } from '@xmldom/xmldom';
 import { AppError } from '../core/errors';
-import { parseXml } from '../xml/safe-xml';
+import { parseXmlForReading } from '../xml/safe-xml';
 import { narrativeToHtml } from './narrative-html';
 import { INS_KIND_BY_OID } from './oids';
 import type {
@@ -267,7 +267,7 @@ function body(doc: Element): { body: CdaBody; level: 1 | 3 } {
 }
 
 function clinicalDocument(bytes: Buffer): Element {
-  const doc = parseXml(bytes, 'CDA').documentElement!;
+  const doc = parseXmlForReading(bytes, 'CDA').documentElement!;
   if (doc.localName !== 'ClinicalDocument' || doc.namespaceURI !== HL7_NS) {
     throw new AppError('CDA_NOT_CDA', "Ce fichier n'est pas un document CDA R2.", `root element {${doc.namespaceURI}}${doc.localName}`);
   }

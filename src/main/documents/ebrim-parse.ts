@@ -1,6 +1,6 @@
 /** Reads ebRIM 3.0: METADATA.XML, ITI-41 requests, registry responses (AdhocQueryResponse, RegistryResponse). */
 import type { Element } from '@xmldom/xmldom';
-import { parseXml } from '../xml/safe-xml';
+import { parseXmlForReading } from '../xml/safe-xml';
 import type { XdsAssociation, XdsAuthor, XdsCode, XdsDocumentEntry, XdsSubmissionSet } from './types';
 import { XDM_ACTION_SLOT, XDM_ACTION_SLOT_ALIASES } from './wire-profile';
 import { XDS } from './xds-constants';
@@ -161,7 +161,7 @@ function descendantsByName(root: Element): Map<string, Element[]> {
 
 /** Parses any ebRIM 3.0 message we meet. XML goes through safe-xml (XML_INVALID on DTD/entities). */
 export function parseEbrim(xml: string | Buffer): EbrimParsed {
-  const doc = parseXml(xml, 'ebRIM').documentElement!;
+  const doc = parseXmlForReading(xml, 'ebRIM').documentElement!;
   const byName = descendantsByName(doc);
   const all = (local: string, ns: string = XDS.NS_RIM) => byName.get(`${ns} ${local}`) ?? [];
   const ssNodeTargets = new Set(all('Classification').filter((c) => attr(c, 'classificationNode') === XDS.SS_NODE).map((c) => attr(c, 'classifiedObject')));

@@ -5,7 +5,7 @@
  * no external fetch, whatever the input.
  */
 import type { Element, Node } from '@xmldom/xmldom';
-import { parseXml } from '../xml/safe-xml';
+import { parseXmlForReading } from '../xml/safe-xml';
 import type { ParsedCda } from './types';
 import { child, children, esc } from './xml-util';
 
@@ -53,7 +53,8 @@ function renderNode(n: Node, depth: number): string {
   if (DROP_CONTENT.has(local)) return '';
   if (local === 'br') return '<br>';
   if (depth > MAX_DEPTH) return esc(e.textContent ?? '');
-  const inner = Array.from({ length: e.childNodes.length }, (_, i) => renderNode(e.childNodes.item(i)!, depth + 1)).join('');
+  let inner = '';
+  for (let c = e.firstChild; c; c = c.nextSibling) inner += renderNode(c, depth + 1);
   if (local === 'footnoteRef') return '<sup>*</sup>';
   if (local === 'list') {
     const tag = e.getAttribute('listType') === 'ordered' ? 'ol' : 'ul';
@@ -94,7 +95,7 @@ export function narrativeToHtml(structuredBody: Element): { html: string; sectio
 /** Safe HTML for the UI: a narrative body, the text of a plain-text body, or a placeholder for an embedded file. */
 export function renderNarrativeHtml(input: ParsedCda | string | Buffer): string {
   if (typeof input === 'string' || Buffer.isBuffer(input)) {
-    const doc = parseXml(input, 'CDA').documentElement!;
+    const doc = parseXmlForReading(input, 'CDA').documentElement!;
     const sb = child(child(doc, 'component'), 'structuredBody');
     if (sb) return narrativeToHtml(sb).html;
     const t = child(child(child(doc, 'component'), 'nonXMLBody'), 'text');

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as xmldom from '@xmldom/xmldom';
 import type { Document } from '@xmldom/xmldom';
+import { LightNode } from './light-dom';
 
 /**
  * A strict, single-pass XML 1.0 + Namespaces parser that builds REAL @xmldom/xmldom 0.9 nodes (same prototypes,
@@ -237,12 +238,21 @@ function asciiWordAt(text: string, p: number, lower: string): boolean {
 
 /** Parses `text` (already decoded, no DOCTYPE check here) into an xmldom Document; throws XmlSyntaxError. */
 export function parseXmlFast(input: string): Document {
+  return new Builder(checkedSource(input), XMLDOM_KIT).run() as unknown as Document;
+}
+
+/** The same parse into the light, read-only tree (`light-dom.ts`). */
+export function parseXmlLightFast(input: string): LightNode {
+  return new Builder(checkedSource(input), LIGHT_KIT).run() as unknown as LightNode;
+}
+
+function checkedSource(input: string): string {
   // CR-LF documents (most) are normalised piece by piece, on the strings the tree keeps: no copy of the whole
   // text. The rare U+0085/U+2028/U+2029 line ends get xmldom's whole-text normalisation.
   let src = hasRareLineEnds(input) ? input.replace(LINE_ENDS, '\n') : input;
   if (src.charCodeAt(0) === 0xfeff) src = src.slice(1); // encoding signature, not content
   checkChars(src);
-  return new Builder(src).run();
+  return src;
 }
 
 function checkChars(src: string): void {
@@ -337,10 +347,96 @@ function attributeMap(el: NodeObj, a: NodeObj[], n: number): List {
   }
 }
 
+/**
+ * How the builder makes and links nodes: xmldom's (the DOM every consumer can use) or the light tree's
+ * (`light-dom.ts`, for the documents the app only reads). The grammar, the checks and the errors are the same.
+ */
+interface NodeKit {
+  document(): NodeObj;
+  element(doc: NodeObj, name: QName, ns: string | null, prev: NodeObj | null, parent: NodeObj, selfClosing: boolean): NodeObj;
+  attr(doc: NodeObj, el: NodeObj, name: QName, ns: string | null, value: string): NodeObj;
+  /** Gives `el` its attributes (the first `n` of `nodes`, an array the builder reuses). */
+  attributes(el: NodeObj, nodes: NodeObj[], n: number): void;
+  text(doc: NodeObj, data: string, prev: NodeObj | null, parent: NodeObj): NodeObj;
+  /** Appends `data` to a text node (xmldom's final normalize() merges text around an empty CDATA section). */
+  appendText(node: NodeObj, data: string): void;
+  /** Gives `node` its children (the builder's array for that depth, reused after). */
+  children(node: NodeObj, kids: NodeObj[]): void;
+  comment(doc: NodeObj, data: string): NodeObj;
+  cdata(doc: NodeObj, data: string): NodeObj;
+  pi(doc: NodeObj, target: string, data: string | undefined): NodeObj;
+  root(doc: NodeObj, el: NodeObj): void;
+}
+
+const XMLDOM_KIT: NodeKit = {
+  document: () => impl.createDocument(null, '') as unknown as NodeObj,
+  element: (doc, name, ns, prev, parent, selfClosing) => new ElementOf(doc, name, ns, prev, parent, selfClosing ? emptyList() : null),
+  attr: (doc, el, name, ns, value) => new AttrOf(doc, el, name, ns, value),
+  attributes(el, nodes, n) {
+    el.attributes = attributeMap(el, nodes, n);
+  },
+  text: (doc, data, prev, parent) => new TextOf(doc, data, prev, parent),
+  appendText(node, data) {
+    const merged = (node._data as string) + data;
+    node._data = merged;
+    node.length = merged.length;
+  },
+  children(node, kids) {
+    if (node.nodeType === 9) {
+      // the document's childNodes exists from the start
+      const list = node.childNodes as List;
+      for (let i = 0; i < kids.length; i++) list[i] = kids[i];
+      list.length = kids.length;
+    } else node.childNodes = kids.length ? listOf(kids, kids.length) : emptyList();
+  },
+  comment: (doc, data) => (doc as unknown as Document).createComment(data) as unknown as NodeObj,
+  cdata: (doc, data) => (doc as unknown as Document).createCDATASection(data) as unknown as NodeObj,
+  pi: (doc, target, data) => (doc as unknown as Document).createProcessingInstruction(target, data as string) as unknown as NodeObj,
+  root(doc, el) {
+    doc.documentElement = el;
+  },
+};
+
+const LIGHT_KIT: NodeKit = {
+  document: () => new LightNode(9, '#document', null, null, null, null, null) as unknown as NodeObj,
+  element(doc, name, ns, prev, parent) {
+    const el = new LightNode(1, name.qName, name.localName, name.prefix, ns, null, doc as unknown as LightNode);
+    el.previousSibling = prev as unknown as LightNode | null;
+    el.parentNode = parent as unknown as LightNode;
+    return el as unknown as NodeObj;
+  },
+  attr(doc, el, name, ns, value) {
+    const a = new LightNode(2, name.qName, name.localName, name.prefix, ns, value, doc as unknown as LightNode);
+    a._link = el as unknown as LightNode;
+    return a as unknown as NodeObj;
+  },
+  attributes(el, nodes, n) {
+    (el as unknown as LightNode).attributes = nodes.slice(0, n) as unknown as LightNode[];
+  },
+  text(doc, data, prev, parent) {
+    const t = new LightNode(3, '#text', null, null, null, data, doc as unknown as LightNode);
+    t.previousSibling = prev as unknown as LightNode | null;
+    t.parentNode = parent as unknown as LightNode;
+    return t as unknown as NodeObj;
+  },
+  appendText(node, data) {
+    (node as unknown as LightNode)._data += data;
+  },
+  children(node, kids) {
+    if (kids.length) (node as unknown as LightNode).childNodes = kids.slice() as unknown as LightNode[];
+  },
+  comment: (doc, data) => new LightNode(8, '#comment', null, null, null, data, doc as unknown as LightNode) as unknown as NodeObj,
+  cdata: (doc, data) => new LightNode(4, '#cdata-section', null, null, null, data, doc as unknown as LightNode) as unknown as NodeObj,
+  pi: (doc, target, data) => new LightNode(7, target, null, null, null, data ?? '', doc as unknown as LightNode) as unknown as NodeObj,
+  root(doc, el) {
+    (doc as unknown as LightNode)._link = el as unknown as LightNode;
+  },
+};
+
 class Builder {
   private readonly src: string;
   private readonly len: number;
-  private readonly doc: Document & Mut;
+  private readonly doc: NodeObj;
   /** Per depth (0 = the document): the open node, its tag name, its namespace scope, its children so far. */
   private readonly parents: NodeObj[] = [];
   private readonly names: string[] = [];
@@ -358,10 +454,13 @@ class Builder {
   private readonly qnames = new Map<string, QName>();
   private readonly qcache: (QName | undefined)[] = new Array<QName | undefined>(512).fill(undefined);
 
-  constructor(src: string) {
+  constructor(
+    src: string,
+    private readonly kit: NodeKit,
+  ) {
     this.src = src;
     this.len = src.length;
-    this.doc = impl.createDocument(null, '') as Document & Mut;
+    this.doc = kit.document();
     const rootNs = nullDict<string | null>();
     rootNs[''] = null;
     rootNs.xml = NS_XML;
@@ -385,7 +484,7 @@ class Builder {
     throw err(this.src, pos, msg);
   }
 
-  run(): Document {
+  run(): NodeObj {
     const src = this.src;
     const len = this.len;
     let pos = 0;
@@ -402,10 +501,7 @@ class Builder {
     }
     if (this.depth > 0) this.fail(len, `unclosed element(s): ${this.names.slice(1, this.depth + 1).join(', ')}`);
     if (!this.root) this.fail(len, 'no root element');
-    const list = this.doc.childNodes as unknown as List;
-    const top = this.kids[0]!;
-    for (let i = 0; i < top.length; i++) list[i] = top[i];
-    list.length = top.length;
+    this.kit.children(this.doc, this.kids[0]!);
     return this.doc;
   }
 
@@ -433,19 +529,15 @@ class Builder {
   private newText(data: string): void {
     const parent = this.parents[this.depth]!;
     const prev = (parent.lastChild as NodeObj | null) ?? null;
-    const t = new TextOf(this.doc, data, prev, parent);
+    const t = this.kit.text(this.doc, data, prev, parent);
     this.link(t, parent, prev);
   }
 
   /** The end of an element's content: its children become its `childNodes`. */
   private close(d: number): void {
     const kids = this.kids[d]!;
-    if (kids.length) {
-      this.parents[d]!.childNodes = listOf(kids, kids.length);
-      kids.length = 0;
-    } else {
-      this.parents[d]!.childNodes = emptyList();
-    }
+    this.kit.children(this.parents[d]!, kids);
+    kids.length = 0;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -474,9 +566,7 @@ class Builder {
     const last = this.parents[this.depth]!.lastChild as NodeObj | null;
     if (last && last.nodeType === 3) {
       // only after an empty CDATA section: xmldom's final normalize() merges the two text nodes
-      const merged = (last._data as string) + data;
-      last._data = merged;
-      last.length = merged.length;
+      this.kit.appendText(last, data);
       return;
     }
     this.newText(data);
@@ -677,7 +767,7 @@ class Builder {
     const d = this.depth;
     const parent = this.parents[d]!;
     const prev = (parent.lastChild as NodeObj | null) ?? null;
-    const el = new ElementOf(doc, name, uri, prev, parent, selfClosing ? emptyList() : null);
+    const el = this.kit.element(doc, name, uri, prev, parent, selfClosing);
     const nodes = this.attrNodes;
     nodes.length = n;
     let seen: Set<string> | undefined;
@@ -706,13 +796,13 @@ class Builder {
         if (seen!.has(key)) this.fail(lt, `attribute ${an.qName} redefined on <${qName}>`);
         seen!.add(key);
       }
-      nodes[i] = new AttrOf(doc, el, an, aNs, a.value);
+      nodes[i] = this.kit.attr(doc, el, an, aNs, a.value);
     }
-    el.attributes = attributeMap(el, nodes, n);
+    this.kit.attributes(el, nodes, n);
     this.link(el, parent, prev);
     if (d === 0) {
       this.root = el;
-      (doc as Mut).documentElement = el;
+      this.kit.root(doc, el);
     }
     if (!selfClosing) {
       const e = d + 1;
@@ -751,7 +841,7 @@ class Builder {
       const k = src.indexOf('--', lt + 4);
       if (k < 0) this.fail(lt, 'unterminated comment');
       if (src.charCodeAt(k + 2) !== 62) this.fail(k, "'--' is not allowed inside a comment");
-      this.append(doc.createComment(this.raw(lt + 4, k)) as unknown as NodeObj);
+      this.append(this.kit.comment(doc, this.raw(lt + 4, k)));
       return k + 3;
     }
     if (src.startsWith('[CDATA[', lt + 2)) {
@@ -759,7 +849,7 @@ class Builder {
       const k = src.indexOf(']]>', lt + 9);
       if (k < 0) this.fail(lt, 'unterminated CDATA section');
       // xmldom creates no node for an empty CDATA section
-      if (k > lt + 9) this.append(doc.createCDATASection(this.raw(lt + 9, k)) as unknown as NodeObj);
+      if (k > lt + 9) this.append(this.kit.cdata(doc, this.raw(lt + 9, k)));
       return k + 3;
     }
     return this.fail(lt, "markup declarations ('<!…') are not accepted");
@@ -785,7 +875,7 @@ class Builder {
       if (lt !== 0) this.fail(lt, 'the XML declaration is only allowed at the very start');
       if (!grammar.XMLDecl.test(src)) this.fail(lt, 'malformed XML declaration');
     }
-    this.append(this.doc.createProcessingInstruction(target, data as string) as unknown as NodeObj);
+    this.append(this.kit.pi(this.doc, target, data));
     return end + 2;
   }
 }

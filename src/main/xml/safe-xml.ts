@@ -1,6 +1,6 @@
 import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
 import { AppError } from '../core/errors';
-import { hasDtdMarkup, parseXmlFast } from './fast-parse';
+import { hasDtdMarkup, parseXmlFast, parseXmlLightFast } from './fast-parse';
 import { fastParserMatchesXmldom } from './self-check';
 import { installXmldomRegexCache } from './xmldom-regex-cache';
 
@@ -32,12 +32,7 @@ export function usesFastParser(): boolean {
 }
 
 export function parseXml(input: string | Uint8Array, what = 'XML'): Document {
-  const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input);
-  if (text.length > MAX_XML_BYTES) throw new XmlError(`${what}: larger than ${MAX_XML_BYTES} bytes`);
-  // Refuse any DTD, wherever it stands (case-insensitive, also inside a leading BOM/comments).
-  if (hasDtdMarkup(text)) {
-    throw new XmlError(`${what}: a DOCTYPE/ENTITY declaration is not accepted (DTDs and entities are refused)`);
-  }
+  const text = acceptedText(input, what);
   if (usesFastParser()) {
     try {
       return parseXmlFast(text);
@@ -46,6 +41,34 @@ export function parseXml(input: string | Uint8Array, what = 'XML'): Document {
     }
   }
   return parseWithXmldom(text, what);
+}
+
+/**
+ * The same checks and the same grammar, into a light read-only tree (`light-dom.ts`) for documents that are only
+ * read — the CDA and ebRIM readers: one node class, so the readers stay monomorphic. It offers the DOM subset those
+ * readers use, typed as a Document for them; never serialise, sign or edit it (`parseXml` is for that). Where the
+ * fast parser is not in use (see `usesFastParser`), this is xmldom's tree.
+ */
+export function parseXmlForReading(input: string | Uint8Array, what = 'XML'): Document {
+  const text = acceptedText(input, what);
+  if (usesFastParser()) {
+    try {
+      return parseXmlLightFast(text) as unknown as Document;
+    } catch (err) {
+      throw new XmlError(`${what}: ${(err as Error).message}`);
+    }
+  }
+  return parseWithXmldom(text, what);
+}
+
+function acceptedText(input: string | Uint8Array, what: string): string {
+  const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input);
+  if (text.length > MAX_XML_BYTES) throw new XmlError(`${what}: larger than ${MAX_XML_BYTES} bytes`);
+  // Refuse any DTD, wherever it stands (case-insensitive, also inside a leading BOM/comments).
+  if (hasDtdMarkup(text)) {
+    throw new XmlError(`${what}: a DOCTYPE/ENTITY declaration is not accepted (DTDs and entities are refused)`);
+  }
+  return text;
 }
 
 /** xmldom's own parser, errors (not warnings) refused: the reference behaviour, and the fallback. */

@@ -13,7 +13,8 @@ import { buildTd02Response } from '../../../src/main/dmp/td0';
 import { buildVihf } from '../../../src/main/dmp/vihf';
 import { buildAdhocQuery, buildAdhocQueryResponse, buildRegistryResponse } from '../../../src/main/dmp/xds-messages';
 import { compareDom } from '../../../src/main/xml/dom-compare';
-import { parseWithXmldom, parseXml, serializeXml, usesFastParser } from '../../../src/main/xml/safe-xml';
+import { LightNode } from '../../../src/main/xml/light-dom';
+import { parseWithXmldom, parseXml, parseXmlForReading, serializeXml, usesFastParser } from '../../../src/main/xml/safe-xml';
 import { selfCheckDifference } from '../../../src/main/xml/self-check';
 import { installXmldomRegexCache } from '../../../src/main/xml/xmldom-regex-cache';
 import { HAS_SHARED, SHARED_MISSING, sharedPath } from '../../support/shared';
@@ -69,6 +70,32 @@ function fixtureTexts(): { file: string; text: string }[] {
   return files.map((file) => ({ file, text: fs.readFileSync(file, 'utf8') })).filter((f) => !/<!DOCTYPE|<!ENTITY/i.test(f.text));
 }
 
+
+/** Our own documents: a built CDA, its XDM METADATA, DMP SOAP/ebRIM messages of the test server. */
+async function ownDocuments(): Promise<Record<string, string>> {
+  const examples = path.join(ROOT, 'examples');
+  const built = buildCda(JSON.parse(fs.readFileSync(path.join(examples, 'cda-request.json'), 'utf8')), { baseDir: examples });
+  const cdaText = Buffer.from(built.bytes).toString('utf8');
+  const xdm = await writeXdm([built.parsed], { sourceId: '1.2.250.1.999.1' });
+  const objects = Array.from({ length: 30 }, (_, i) => buildExtrinsicObject(syntheticDmpEntry(i, { uniqueId: `1.2.250.1.999.${i}`, title: `Compte rendu n° ${i} <urgent> & "à revoir"` }))).join('');
+  const vihf = buildVihf({
+    mode: 'INDIRECTE_RENFORCEE', issuerDn: 'CN=SIGN,OU=10B,O=Cab,C=FR', nameId: '810001234567', subjectName: 'Dr Test', sector: 'SA07', structureId: '10B',
+    roles: [{ code: '10', codeSystem: '1.2.250.1.71.1.2.7' }], patient: { ins: '279035121518989', insOid: '1.2.250.1.213.1.4.10' },
+    lps: { id: 'L', name: 'N', version: 'V', homologation: 'H' }, invisibleToLegalReps: true,
+  }).xml;
+  const docs: Record<string, string> = {
+    cda: cdaText,
+    metadata: xdm.metadataXml,
+    'TD3.1 response': buildResponseEnvelope(responseAction(ACTIONS.td31), 'urn:uuid:x', buildAdhocQueryResponse(objects)),
+    'TD3.1 request with VIHF': buildRequestEnvelope({ action: ACTIONS.td31, to: 'https://x/registry', assertionXml: vihf, bodyXml: buildAdhocQuery({ kind: 'FindDocumentsByReferenceId', params: { patientId: 'P', statuses: ['approved'], eventCodes: ['CT^^1'], referenceIds: ['AN^^^^urn:ihe:iti:xds:2013:accession'] }, returnType: 'LeafClass' }) }).xml,
+    'registry error': buildResponseEnvelope(responseAction(ACTIONS.td21), 'urn:uuid:y', buildRegistryResponse([{ code: 'XDSRegistryError', context: 'ctx <&>', severity: 'urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error' } as never])),
+    fault: buildFault('DMP_INEXISTANT' as never, 'détail <x> & "y"', 'urn:uuid:z'),
+    'TD0.2 response': buildTd02Response(undefined, { ins: '1', insOid: '2', dmp: 'FERME', authorization: 'VALIDE', treatingPhysician: true, closureDate: '20240101', closureReason: 'Décès' }),
+    submission: buildRegistryPackage as unknown as string,
+  };
+  docs.submission = `<rim:RegistryObjectList xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">${objects}${buildAssociation({ id: 'urn:uuid:a', type: 'urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember', source: 'urn:uuid:s', target: 'urn:uuid:t', slots: { SubmissionSetStatus: ['Original'] } })}</rim:RegistryObjectList>`;
+  return docs;
+}
 
 /** Well-formed inputs that exercise the corners xmldom and our parser must agree on. */
 const TRICKY_WELL_FORMED: Record<string, string> = {
@@ -205,27 +232,7 @@ describe('fast parser: the same tree as xmldom', () => {
   });
 
   it('on our own documents: a built CDA, XDM METADATA, DMP SOAP/ebRIM messages of the test server', async () => {
-    const examples = path.join(ROOT, 'examples');
-    const built = buildCda(JSON.parse(fs.readFileSync(path.join(examples, 'cda-request.json'), 'utf8')), { baseDir: examples });
-    const cdaText = Buffer.from(built.bytes).toString('utf8');
-    const xdm = await writeXdm([built.parsed], { sourceId: '1.2.250.1.999.1' });
-    const objects = Array.from({ length: 30 }, (_, i) => buildExtrinsicObject(syntheticDmpEntry(i, { uniqueId: `1.2.250.1.999.${i}`, title: `Compte rendu n° ${i} <urgent> & "à revoir"` }))).join('');
-    const vihf = buildVihf({
-      mode: 'INDIRECTE_RENFORCEE', issuerDn: 'CN=SIGN,OU=10B,O=Cab,C=FR', nameId: '810001234567', subjectName: 'Dr Test', sector: 'SA07', structureId: '10B',
-      roles: [{ code: '10', codeSystem: '1.2.250.1.71.1.2.7' }], patient: { ins: '279035121518989', insOid: '1.2.250.1.213.1.4.10' },
-      lps: { id: 'L', name: 'N', version: 'V', homologation: 'H' }, invisibleToLegalReps: true,
-    }).xml;
-    const docs: Record<string, string> = {
-      cda: cdaText,
-      metadata: xdm.metadataXml,
-      'TD3.1 response': buildResponseEnvelope(responseAction(ACTIONS.td31), 'urn:uuid:x', buildAdhocQueryResponse(objects)),
-      'TD3.1 request with VIHF': buildRequestEnvelope({ action: ACTIONS.td31, to: 'https://x/registry', assertionXml: vihf, bodyXml: buildAdhocQuery({ kind: 'FindDocumentsByReferenceId', params: { patientId: 'P', statuses: ['approved'], eventCodes: ['CT^^1'], referenceIds: ['AN^^^^urn:ihe:iti:xds:2013:accession'] }, returnType: 'LeafClass' }) }).xml,
-      'registry error': buildResponseEnvelope(responseAction(ACTIONS.td21), 'urn:uuid:y', buildRegistryResponse([{ code: 'XDSRegistryError', context: 'ctx <&>', severity: 'urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error' } as never])),
-      fault: buildFault('DMP_INEXISTANT' as never, 'détail <x> & "y"', 'urn:uuid:z'),
-      'TD0.2 response': buildTd02Response(undefined, { ins: '1', insOid: '2', dmp: 'FERME', authorization: 'VALIDE', treatingPhysician: true, closureDate: '20240101', closureReason: 'Décès' }),
-      submission: buildRegistryPackage as unknown as string,
-    };
-    docs.submission = `<rim:RegistryObjectList xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0">${objects}${buildAssociation({ id: 'urn:uuid:a', type: 'urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember', source: 'urn:uuid:s', target: 'urn:uuid:t', slots: { SubmissionSetStatus: ['Original'] } })}</rim:RegistryObjectList>`;
+    const docs = await ownDocuments();
     for (const [what, text] of Object.entries(docs)) {
       expect(text.length, what).toBeGreaterThan(100);
       expect(structuralDiff(text), what).toBeNull();
@@ -314,3 +321,129 @@ describe('fast parser: the same tree as xmldom', () => {
     expect(compareDom(x, y)).toBeNull();
   });
 });
+
+type Dom = Record<string, unknown> & {
+  nodeType: number;
+  firstChild: Dom | null;
+  nextSibling: Dom | null;
+  previousSibling: Dom | null;
+  lastChild: Dom | null;
+  parentNode: Dom | null;
+  childNodes: ArrayLike<Dom>;
+  attributes: ArrayLike<Dom> | null;
+  textContent: string | null;
+  getAttribute(n: string): string | null;
+  getAttributeNS(ns: string | null, l: string): string | null;
+  hasAttribute(n: string): boolean;
+  getElementsByTagNameNS(ns: string, l: string): ArrayLike<Dom>;
+};
+const SUBSET_FIELDS = ['nodeType', 'nodeName', 'tagName', 'localName', 'prefix', 'namespaceURI', 'nodeValue', 'data', 'target', 'name', 'value'];
+
+/**
+ * The light tree against xmldom's, through what the readers use of the DOM: node by node in document order, the
+ * fields, the attributes and their lookups, `textContent` (elements up to `textDepth` levels deep: it is quadratic
+ * on deep documents), the links and `childNodes`, and `getElementsByTagNameNS`. Returns the first difference.
+ */
+function subsetDiff(text: string, textDepth = 64): string | null {
+  return subsetDiffOf(reference(text) as unknown as Dom, parseXmlForReading(text) as unknown as Dom, textDepth);
+}
+
+function subsetDiffOf(ref: Dom, light: Dom, textDepth = 64): string | null {
+  if (!(light instanceof LightNode)) return 'not the light tree';
+  const docEl = (d: Dom) => d.documentElement as Dom;
+  if (docEl(ref).nodeName !== docEl(light).nodeName) return 'documentElement differs';
+  const all = (d: Dom, ns: string, l: string) => Array.from(d.getElementsByTagNameNS(ns, l)).map((n) => n.nodeName).join(',');
+  if (all(docEl(ref), '*', '*') !== all(docEl(light), '*', '*')) return 'getElementsByTagNameNS(*, *) differs';
+  let a: Dom | null = ref;
+  let b: Dom | null = light;
+  let depth = 0;
+  for (let i = 0; a && b; i++) {
+    const where = `node ${i} (${String(a.nodeName)})`;
+    for (const f of SUBSET_FIELDS) if (a[f] !== b[f]) return `${where}: ${f} ${JSON.stringify(a[f])} != ${JSON.stringify(b[f])}`;
+    if (a.childNodes.length !== b.childNodes.length) return `${where}: ${a.childNodes.length} != ${b.childNodes.length} children`;
+    for (let k = 0, c = b.firstChild, prev: Dom | null = null; k < b.childNodes.length; k++, prev = c, c = c!.nextSibling) {
+      if (b.childNodes[k] !== c || c!.parentNode !== b || c!.previousSibling !== prev) return `${where}: child ${k} is not linked`;
+      if (k === b.childNodes.length - 1 && b.lastChild !== c) return `${where}: lastChild is wrong`;
+    }
+    if (a.nodeType === 1) {
+      if (depth <= textDepth && a.textContent !== b.textContent) return `${where}: textContent differs`;
+      const aa = a.attributes!;
+      const ba = b.attributes!;
+      if (aa.length !== ba.length) return `${where}: ${aa.length} != ${ba.length} attributes`;
+      for (let k = 0; k < aa.length; k++) {
+        for (const f of SUBSET_FIELDS) if (aa[k]![f] !== ba[k]![f]) return `${where}: attribute ${k} ${f} ${JSON.stringify(aa[k]![f])} != ${JSON.stringify(ba[k]![f])}`;
+        if ((ba[k]!.ownerElement as Dom) !== b) return `${where}: attribute ${k} has another ownerElement`;
+        const q = String(aa[k]!.nodeName);
+        if (a.getAttribute(q) !== b.getAttribute(q) || b.hasAttribute(q) !== true) return `${where}: getAttribute(${q}) differs`;
+        const ns = aa[k]!.namespaceURI as string | null;
+        const l = String(aa[k]!.localName);
+        if (a.getAttributeNS(ns, l) !== b.getAttributeNS(ns, l)) return `${where}: getAttributeNS(${ns}, ${l}) differs`;
+      }
+      for (const q of ['absent', 'xmlns:absent']) if (a.getAttribute(q) !== b.getAttribute(q) || b.hasAttribute(q)) return `${where}: getAttribute(${q}) differs`;
+    }
+    // next in document order, in both trees alike
+    const step = (n: Dom): [Dom | null, number] => {
+      if (n.firstChild) return [n.firstChild, 1];
+      let up = 0;
+      for (let x: Dom | null = n; x; x = x.parentNode, up--) if (x.nextSibling) return [x.nextSibling, up];
+      return [null, 0];
+    };
+    const [na, da] = step(a);
+    const [nb, db] = step(b);
+    if (da !== db) return `${where}: the trees branch differently`;
+    depth += da;
+    a = na;
+    b = nb;
+  }
+  return a || b ? 'one tree has more nodes' : null;
+}
+
+describe('light tree for reading (CDA, ebRIM): the same document through the DOM the readers use', () => {
+  it('the comparison notices differences (so the checks below can fail)', () => {
+    const text = '<r xmlns:p="urn:p"><a p:x="1">t<!--c--></a><b/></r>';
+    expect(subsetDiff(text)).toBeNull();
+    const light = parseXmlForReading(text) as unknown as LightNode;
+    const a = light.documentElement!.firstChild!;
+    const mutations: [string, () => void, () => void][] = [
+      ['attribute value', () => (a.attributes![0]!._data = '2'), () => (a.attributes![0]!._data = '1')],
+      ['text', () => (a.firstChild!._data = 'u'), () => (a.firstChild!._data = 't')],
+      ['namespace', () => (a.namespaceURI = 'urn:q'), () => (a.namespaceURI = null)],
+    ];
+    for (const [what, mutate, undo] of mutations) {
+      mutate();
+      expect(compareLight(text, light), what).not.toBeNull();
+      undo();
+      expect(compareLight(text, light), what).toBeNull();
+    }
+  });
+
+  it.skipIf(!HAS_SHARED)('on every ANS CDA example and NIST XDM metadata', () => {
+    const texts = fixtureTexts();
+    expect(texts.length).toBeGreaterThan(5);
+    for (const { file, text } of texts) expect(subsetDiff(text), path.basename(file)).toBeNull();
+  });
+
+  it('on our own documents and on tricky well-formed inputs', async () => {
+    for (const [what, text] of Object.entries({ ...(await ownDocuments()), ...TRICKY_WELL_FORMED })) expect(subsetDiff(text), what).toBeNull();
+    const deep = '<d>'.repeat(10_000) + 'x' + '</d>'.repeat(10_000);
+    expect(subsetDiff(deep, 20)).toBeNull();
+  });
+
+  it('refuses exactly what parseXml refuses, with the same message', () => {
+    for (const text of [...Object.values(MALFORMED_BOTH), ...Object.values(MALFORMED_STRICTER), '<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>']) {
+      let expected: unknown;
+      try {
+        parseXml(text, 'CDA');
+      } catch (err) {
+        expected = err;
+      }
+      expect(expected, text).toMatchObject({ code: 'XML_INVALID' });
+      expect(() => parseXmlForReading(text, 'CDA'), text).toThrow(expect.objectContaining({ code: 'XML_INVALID', detail: (expected as { detail: string }).detail }));
+    }
+  });
+});
+
+/** `subsetDiff` against a light tree already built (to check the comparison itself). */
+function compareLight(text: string, light: LightNode): string | null {
+  return subsetDiffOf(reference(text) as unknown as Dom, light as unknown as Dom);
+}
