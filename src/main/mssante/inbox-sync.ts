@@ -46,6 +46,34 @@ export function uidSet(uids: number[]): string {
   return out.join(',');
 }
 
+interface PendingMessage {
+  uid: number;
+  size: number;
+  flags: Set<string>;
+}
+
+/** The next batch from `pending[i]`: bounded in count and in bytes (at least one message). */
+function nextBatch(pending: PendingMessage[], i: number): PendingMessage[] {
+  const batch: PendingMessage[] = [];
+  let bytes = 0;
+  for (; i < pending.length && batch.length < BATCH_COUNT; i++) {
+    const m = pending[i]!;
+    const size = Math.min(m.size, RECEIVE_LIMITS.maxMessageBytes);
+    if (batch.length && bytes + size > BATCH_BYTES) break;
+    batch.push(m);
+    bytes += size;
+  }
+  return batch;
+}
+
+function readOne(reader: MailReader, account: MailAccountConfig, mailbox: string, uidValidity: string, m: PendingMessage, raw: Buffer | undefined, headersOnly: Buffer | undefined): Promise<ReadMessage> {
+  return reader.read({ uid: m.uid, size: m.size, raw, headersOnly }).then((r) => ({
+    msg: { account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText: r.headerText, dnt: r.dnt, autoSubmitted: r.autoSubmitted },
+    outcome: r.outcome,
+    prepared: r.prepared,
+  }));
+}
+
 export interface MailReaders {
   inline: MailReader;
   pool: () => MailReader;
@@ -94,7 +122,7 @@ export class InboxSync {
       // boot while the metadata is fetched.
       if (Number(box.uidNext ?? 0) - 1 - last >= POOL_MIN_MESSAGES) this.readers.pool();
       // Light metadata of every new message (UID, size, flags): a few bytes each.
-      const pending: { uid: number; size: number; flags: Set<string> }[] = [];
+      const pending: PendingMessage[] = [];
       for await (const m of client.fetch(`${last + 1}:*`, { uid: true, size: true, flags: true }, { uid: true })) {
         if (m.uid > last) pending.push({ uid: m.uid, size: m.size ?? 0, flags: m.flags ?? new Set() });
       }
@@ -121,53 +149,9 @@ export class InboxSync {
       let inFlight: ReadBatch | undefined;
       let i = 0;
       while (i < pending.length) {
-        // Next batch: messages not yet journaled, bounded in count and bytes.
-        const batch: typeof pending = [];
-        let bytes = 0;
-        while (i < pending.length && batch.length < BATCH_COUNT) {
-          const m = pending[i]!;
-          if (batch.length && bytes + Math.min(m.size, RECEIVE_LIMITS.maxMessageBytes) > BATCH_BYTES) break;
-          batch.push(m);
-          bytes += Math.min(m.size, RECEIVE_LIMITS.maxMessageBytes);
-          i++;
-        }
-        const toFetch: number[] = [];
-        const toHeaders: number[] = [];
-        const toFlag: number[] = [];
-        for (const m of batch) {
-          if (this.reception.journalState(account.address, mailbox, uidValidity, m.uid)) {
-            if (!m.flags.has(PROCESSED_KEYWORD)) toFlag.push(m.uid);
-            continue;
-          }
-          if (m.flags.has(PROCESSED_KEYWORD)) {
-            report.messages.push(this.reception.recordAlreadyProcessed(account.address, mailbox, uidValidity, m.uid));
-            continue;
-          }
-          (m.size > RECEIVE_LIMITS.maxMessageBytes ? toHeaders : toFetch).push(m.uid);
-        }
-        const sources = new Map<number, Buffer>();
-        if (toFetch.length) {
-          for await (const m of client.fetch(uidSet(toFetch), { uid: true, source: true }, { uid: true })) if (m.source) sources.set(m.uid, m.source);
-        }
-        const headersOnly = new Map<number, Buffer>();
-        if (toHeaders.length) {
-          for await (const m of client.fetch(uidSet(toHeaders), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
-        }
-        const reads: Promise<ReadMessage>[] = [];
-        for (const m of batch) {
-          const raw = sources.get(m.uid);
-          const hdr = headersOnly.get(m.uid);
-          if (!raw && !hdr) continue;
-          reads.push(
-            reader.read({ uid: m.uid, size: m.size, raw, headersOnly: hdr }).then((r) => ({
-              msg: { account, mailbox, uidValidity, uid: m.uid, size: m.size, raw, headerText: r.headerText, dnt: r.dnt, autoSubmitted: r.autoSubmitted },
-              outcome: r.outcome,
-              prepared: r.prepared,
-            })),
-          );
-        }
-        const next: ReadBatch = { read: Promise.all(reads), toFlag, lastUid: Math.max(...batch.map((m) => m.uid)) };
-        next.read.catch(() => {}); // awaited in order by `commit`; this only avoids an early unhandled rejection
+        const batch = nextBatch(pending, i);
+        i += batch.length;
+        const next = await this.startBatch(client, account, mailbox, uidValidity, batch, reader, report);
         if (inFlight) await commit(inFlight);
         inFlight = next;
       }
@@ -176,6 +160,45 @@ export class InboxSync {
     } finally {
       lock.release();
     }
+  }
+
+  /**
+   * Starts one batch: skips what the journal or the keyword says is done, fetches the rest (whole sources, or
+   * headers only above the receive limit) and hands each message to the reader. Kept out of `syncWith`, whose
+   * loop V8 would otherwise compile as one large function.
+   */
+  private async startBatch(client: ImapFlow, account: MailAccountConfig, mailbox: string, uidValidity: string, batch: PendingMessage[], reader: MailReader, report: SyncReport): Promise<ReadBatch> {
+    const toFetch: number[] = [];
+    const toHeaders: number[] = [];
+    const toFlag: number[] = [];
+    for (const m of batch) {
+      if (this.reception.journalState(account.address, mailbox, uidValidity, m.uid)) {
+        if (!m.flags.has(PROCESSED_KEYWORD)) toFlag.push(m.uid);
+        continue;
+      }
+      if (m.flags.has(PROCESSED_KEYWORD)) {
+        report.messages.push(this.reception.recordAlreadyProcessed(account.address, mailbox, uidValidity, m.uid));
+        continue;
+      }
+      (m.size > RECEIVE_LIMITS.maxMessageBytes ? toHeaders : toFetch).push(m.uid);
+    }
+    const sources = new Map<number, Buffer>();
+    if (toFetch.length) {
+      for await (const m of client.fetch(uidSet(toFetch), { uid: true, source: true }, { uid: true })) if (m.source) sources.set(m.uid, m.source);
+    }
+    const headersOnly = new Map<number, Buffer>();
+    if (toHeaders.length) {
+      for await (const m of client.fetch(uidSet(toHeaders), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
+    }
+    const reads: Promise<ReadMessage>[] = [];
+    for (const m of batch) {
+      const raw = sources.get(m.uid);
+      const hdr = headersOnly.get(m.uid);
+      if (raw || hdr) reads.push(readOne(reader, account, mailbox, uidValidity, m, raw, hdr));
+    }
+    const next: ReadBatch = { read: Promise.all(reads), toFlag, lastUid: Math.max(...batch.map((m) => m.uid)) };
+    next.read.catch(() => {}); // awaited in order by the commit; this only avoids an early unhandled rejection
+    return next;
   }
 
   /** Connects, syncs once, disconnects; retries the connection with backoff on network failures. */
