@@ -24,6 +24,9 @@ import { LightNode } from './light-dom';
  *   `xml:` bound to the XML namespace, `xmlns` attributes in the XMLNS namespace.
  * Not reproduced: the `lineNumber`/`columnNumber` fields (no consumer reads them; error messages carry a position).
  *
+ * The same builder also makes the light read-only tree of `light-dom.ts` (`parseXmlLightFast`): only the node kit
+ * differs (`NodeKit`), the grammar, the checks and the error messages are shared.
+ *
  * Stricter than xmldom (refused here, accepted by xmldom with at most a warning): control characters and lone
  * surrogates anywhere, character references to non-characters (`&#0;`), a bare `&`, `]]>` in text, unquoted or
  * missing attribute values, no space between attributes, `<a/ >`, two attributes with the same namespace and local
