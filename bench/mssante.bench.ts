@@ -46,28 +46,18 @@ async function phase<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; c
 
 /**
  * LPS_BENCH_VERBOSE: CPU time (ms) of this process by thread (main, the reading workers, libuv/V8 helpers; all
- * named "node" or by their pool, told apart by rank) and of the Dovecot processes, read from /proc (Linux).
+ * named "node" or by their pool, told apart by rank), read from /proc (Linux). Dovecot is not counted: its IMAP
+ * process ends with the session, and its time with it.
  */
 function cpuByThread(): Record<string, number> {
   const out: Record<string, number> = {};
-  const tick = 1000 / 100; // USER_HZ
-  const add = (k: string, stat: string) => {
-    const f = stat.split(') ')[1]!.split(' ');
-    out[k] = (out[k] ?? 0) + (Number(f[11]) + Number(f[12])) * tick;
-  };
   if (!fs.existsSync('/proc/self/task')) return out;
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
       const st = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
       const comm = /\((.*)\)/.exec(st)![1]!;
-      add(Number(tid) === process.pid ? 'main' : `${comm}#${Number(tid) - process.pid}`, st);
-    } catch {
-      /* ended */
-    }
-  }
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('dovecot/') || /dovecot/.test(fs.readFileSync(`/proc/${pid}/comm`, 'latin1'))) add('dovecot', fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+      const f = st.split(') ')[1]!.split(' ');
+      out[Number(tid) === process.pid ? 'main' : `${comm}#${Number(tid) - process.pid}`] = (Number(f[11]) + Number(f[12])) * (1000 / 100); // USER_HZ ticks
     } catch {
       /* ended */
     }

@@ -213,16 +213,15 @@ function capped(max: number, onChunk?: (c: Buffer) => void): Transform {
 function inflateInMemory(zip: Buffer, e: ZipDirectoryEntry, max: number): Buffer {
   const data = entryData(zip, e);
   const cap = Math.min(max, e.uncompressedSize);
-  let out: Buffer;
-  if (e.compressionMethod === 0) out = data;
-  else if (e.compressionMethod === 8) {
+  let out = data; // stored (method 0); `entryData` refuses any method but 0 and 8
+  if (e.compressionMethod === 8) {
     try {
       out = zlib.inflateRawSync(data, { maxOutputLength: cap + 1 });
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: inflates beyond ${cap} bytes`);
       throw err;
     }
-  } else throw new Error(`unsupported compression method ${e.compressionMethod}`);
+  }
   if (out.length > max) throw refuse('XDM_TOO_LARGE', UNSAFE, `entry larger than ${max} bytes once inflated`);
   if (out.length !== e.uncompressedSize) throw new Error(`too many bytes or too few: expected ${e.uncompressedSize}, got ${out.length}`);
   return out;
@@ -230,9 +229,8 @@ function inflateInMemory(zip: Buffer, e: ZipDirectoryEntry, max: number): Buffer
 
 async function readToBuffer(source: ZipFile | Buffer, e: ZipDirectoryEntry, max: number): Promise<Buffer> {
   if (Buffer.isBuffer(source)) {
-    const zip = source;
     try {
-      return inflateInMemory(zip, e, max);
+      return inflateInMemory(source, e, max);
     } catch (err) {
       if (err instanceof AppError) throw err;
       throw refuse('XDM_TOO_LARGE', UNSAFE, `${e.fileName}: ${(err as Error).message}`);

@@ -32,15 +32,7 @@ export function usesFastParser(): boolean {
 }
 
 export function parseXml(input: string | Uint8Array, what = 'XML'): Document {
-  const text = acceptedText(input, what);
-  if (usesFastParser()) {
-    try {
-      return parseXmlFast(text);
-    } catch (err) {
-      throw new XmlError(`${what}: ${(err as Error).message}`);
-    }
-  }
-  return parseWithXmldom(text, what);
+  return parseChecked(input, what, parseXmlFast);
 }
 
 /**
@@ -50,25 +42,25 @@ export function parseXml(input: string | Uint8Array, what = 'XML'): Document {
  * fast parser is not in use (see `usesFastParser`), this is xmldom's tree.
  */
 export function parseXmlForReading(input: string | Uint8Array, what = 'XML'): Document {
-  const text = acceptedText(input, what);
-  if (usesFastParser()) {
-    try {
-      return parseXmlLightFast(text) as unknown as Document;
-    } catch (err) {
-      throw new XmlError(`${what}: ${(err as Error).message}`);
-    }
-  }
-  return parseWithXmldom(text, what);
+  return parseChecked(input, what, (text) => parseXmlLightFast(text) as unknown as Document);
 }
 
-function acceptedText(input: string | Uint8Array, what: string): string {
+/** The checks every input goes through, then `fast` (or xmldom's parser, should the fast one not be in use). */
+function parseChecked(input: string | Uint8Array, what: string, fast: (text: string) => Document): Document {
   const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input);
   if (text.length > MAX_XML_BYTES) throw new XmlError(`${what}: larger than ${MAX_XML_BYTES} bytes`);
   // Refuse any DTD, wherever it stands (case-insensitive, also inside a leading BOM/comments).
   if (hasDtdMarkup(text)) {
     throw new XmlError(`${what}: a DOCTYPE/ENTITY declaration is not accepted (DTDs and entities are refused)`);
   }
-  return text;
+  if (usesFastParser()) {
+    try {
+      return fast(text);
+    } catch (err) {
+      throw new XmlError(`${what}: ${(err as Error).message}`);
+    }
+  }
+  return parseWithXmldom(text, what);
 }
 
 /** xmldom's own parser, errors (not warnings) refused: the reference behaviour, and the fallback. */
