@@ -182,22 +182,28 @@ export class InboxSync {
       }
       (m.size > RECEIVE_LIMITS.maxMessageBytes ? toHeaders : toFetch).push(m.uid);
     }
-    const sources = new Map<number, Buffer>();
+    // Each message is handed to the reader as soon as its source has arrived, so reading overlaps the rest of the
+    // FETCH; the batch's reads are then put back in UID order for the commit.
+    const byUid = new Map(batch.map((m) => [m.uid, m]));
+    const reading = new Map<number, Promise<ReadMessage>>();
+    const start = (uid: number, raw: Buffer | undefined, hdr: Buffer | undefined) => {
+      const m = byUid.get(uid);
+      if (!m || reading.has(uid)) return;
+      const read = readOne(reader, account, mailbox, uidValidity, m, raw, hdr);
+      // Awaited (in order) by the commit; a read failing while the FETCH is still running, or left behind by a FETCH
+      // cut midway, must not surface as an unhandled rejection meanwhile.
+      read.catch(() => {});
+      reading.set(uid, read);
+    };
     if (toFetch.length) {
-      for await (const m of client.fetch(uidSet(toFetch), { uid: true, source: true }, { uid: true })) if (m.source) sources.set(m.uid, m.source);
+      for await (const m of client.fetch(uidSet(toFetch), { uid: true, source: true }, { uid: true })) if (m.source) start(m.uid, m.source, undefined);
     }
-    const headersOnly = new Map<number, Buffer>();
     if (toHeaders.length) {
-      for await (const m of client.fetch(uidSet(toHeaders), { uid: true, headers: true }, { uid: true })) if (m.headers) headersOnly.set(m.uid, m.headers);
+      for await (const m of client.fetch(uidSet(toHeaders), { uid: true, headers: true }, { uid: true })) if (m.headers) start(m.uid, undefined, m.headers);
     }
-    const reads: Promise<ReadMessage>[] = [];
-    for (const m of batch) {
-      const raw = sources.get(m.uid);
-      const hdr = headersOnly.get(m.uid);
-      if (raw || hdr) reads.push(readOne(reader, account, mailbox, uidValidity, m, raw, hdr));
-    }
+    const reads = batch.flatMap((m) => reading.get(m.uid) ?? []);
     const next: ReadBatch = { read: Promise.all(reads), toFlag, lastUid: Math.max(...batch.map((m) => m.uid)) };
-    next.read.catch(() => {}); // awaited in order by the commit; this only avoids an early unhandled rejection
+    next.read.catch(() => {}); // likewise
     return next;
   }
 
