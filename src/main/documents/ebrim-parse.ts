@@ -70,19 +70,40 @@ const KNOWN_DE_SLOTS = new Set([
 
 const EMPTY_CODE: XdsCode = { code: '', codingScheme: '', displayName: '' };
 
+/** An object's classifications by scheme, in document order (one pass instead of one filter per scheme). */
+function classificationsByScheme(e: Element): Map<string, Element[]> {
+  const out = new Map<string, Element[]>();
+  for (const c of children(e, 'Classification')) {
+    const scheme = attr(c, 'classificationScheme') ?? '';
+    const list = out.get(scheme);
+    if (list) list.push(c);
+    else out.set(scheme, [c]);
+  }
+  return out;
+}
+
+/**
+ * Optional fields are assigned one by one (in the order of the type) rather than spread from conditional object
+ * literals: the same object, but a much smaller function for V8 to compile in every thread that reads mail.
+ */
 function documentEntry(e: Element): XdsDocumentEntry {
   const s = slots(e);
-  const cls = children(e, 'Classification');
-  const by = (scheme: string) => cls.filter((c) => attr(c, 'classificationScheme') === scheme);
+  const cls = classificationsByScheme(e);
+  const codes = (scheme: string): XdsCode[] => (cls.get(scheme) ?? []).map(codeOf);
+  const firstCode = (scheme: string): XdsCode => {
+    const c = cls.get(scheme)?.[0];
+    return c ? codeOf(c) : EMPTY_CODE;
+  };
   const ext = externalIds(e);
   const extraSlots: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(s)) if (!KNOWN_DE_SLOTS.has(k)) extraSlots[XDM_ACTION_SLOT_ALIASES.includes(k) ? XDM_ACTION_SLOT : k] = v;
+  for (const k of Object.keys(s)) if (!KNOWN_DE_SLOTS.has(k)) extraSlots[XDM_ACTION_SLOT_ALIASES.includes(k) ? XDM_ACTION_SLOT : k] = s[k]!;
   // URI may be split over several values ("1|part", "2|part") in XDS; join them.
-  let uri = s.URI?.length === 1 ? s.URI[0] : s.URI?.length ? s.URI.map((u) => u.replace(/^\d+\|/, '')).join('') : undefined;
-  if (uri === '') uri = undefined;
+  const uris = s.URI;
+  const uri = uris?.length === 1 ? uris[0] : uris?.length ? uris.map((u) => u.replace(/^\d+\|/, '')).join('') : undefined;
   const size = s.size?.[0];
-  const version = child(e, 'VersionInfo');
-  return {
+  const versionName = attr(child(e, 'VersionInfo'), 'versionName');
+  const comments = localized(e, 'Description');
+  const d = {
     entryUUID: attr(e, 'id') ?? '',
     uniqueId: ext.get(XDS.DE_UNIQUE_ID) ?? '',
     patientId: ext.get(XDS.DE_PATIENT_ID) ?? '',
@@ -90,31 +111,35 @@ function documentEntry(e: Element): XdsDocumentEntry {
     sourcePatientInfo: s.sourcePatientInfo ?? [],
     mimeType: attr(e, 'mimeType') ?? '',
     title: localized(e, 'Name') ?? '',
-    ...(localized(e, 'Description') ? { comments: localized(e, 'Description') } : {}),
-    creationTime: s.creationTime?.[0] ?? '',
-    ...(s.serviceStartTime?.[0] ? { serviceStartTime: s.serviceStartTime[0] } : {}),
-    ...(s.serviceStopTime?.[0] ? { serviceStopTime: s.serviceStopTime[0] } : {}),
-    languageCode: s.languageCode?.[0] ?? '',
-    ...(s.legalAuthenticator?.[0] ? { legalAuthenticator: s.legalAuthenticator[0] } : {}),
-    ...(s.hash?.[0] ? { hash: s.hash[0].toLowerCase() } : {}),
-    ...(size !== undefined && /^\d+$/.test(size) ? { size: Number(size) } : {}),
-    ...(uri ? { URI: uri } : {}),
-    ...(s.repositoryUniqueId?.[0] ? { repositoryUniqueId: s.repositoryUniqueId[0] } : {}),
-    ...(version && attr(version, 'versionName') && /^\d+$/.test(attr(version, 'versionName')!) ? { versionNumber: Number(attr(version, 'versionName')) } : {}),
-    classCode: by(XDS.DE_CLASS).map(codeOf)[0] ?? EMPTY_CODE,
-    typeCode: by(XDS.DE_TYPE).map(codeOf)[0] ?? EMPTY_CODE,
-    formatCode: by(XDS.DE_FORMAT).map(codeOf)[0] ?? EMPTY_CODE,
-    healthcareFacilityTypeCode: by(XDS.DE_FACILITY).map(codeOf)[0] ?? EMPTY_CODE,
-    practiceSettingCode: by(XDS.DE_PRACTICE).map(codeOf)[0] ?? EMPTY_CODE,
-    confidentialityCodes: by(XDS.DE_CONFIDENTIALITY).map(codeOf),
-    eventCodes: by(XDS.DE_EVENT).map(codeOf),
-    authors: by(XDS.DE_AUTHOR).map(authorOf),
-    referenceIdList: s[XDS.REFERENCE_ID_LIST] ?? [],
-    extraSlots,
-    ...(attr(e, 'status') ? { availabilityStatus: attr(e, 'status') } : {}),
-    ...(attr(e, 'objectType') ? { objectType: attr(e, 'objectType') } : {}),
-    ...(attr(e, 'home') || s.homeCommunityId?.[0] ? { homeCommunityId: attr(e, 'home') ?? s.homeCommunityId![0] } : {}),
-  };
+  } as XdsDocumentEntry;
+  if (comments) d.comments = comments;
+  d.creationTime = s.creationTime?.[0] ?? '';
+  if (s.serviceStartTime?.[0]) d.serviceStartTime = s.serviceStartTime[0];
+  if (s.serviceStopTime?.[0]) d.serviceStopTime = s.serviceStopTime[0];
+  d.languageCode = s.languageCode?.[0] ?? '';
+  if (s.legalAuthenticator?.[0]) d.legalAuthenticator = s.legalAuthenticator[0];
+  if (s.hash?.[0]) d.hash = s.hash[0].toLowerCase();
+  if (size !== undefined && /^\d+$/.test(size)) d.size = Number(size);
+  if (uri) d.URI = uri;
+  if (s.repositoryUniqueId?.[0]) d.repositoryUniqueId = s.repositoryUniqueId[0];
+  if (versionName && /^\d+$/.test(versionName)) d.versionNumber = Number(versionName);
+  d.classCode = firstCode(XDS.DE_CLASS);
+  d.typeCode = firstCode(XDS.DE_TYPE);
+  d.formatCode = firstCode(XDS.DE_FORMAT);
+  d.healthcareFacilityTypeCode = firstCode(XDS.DE_FACILITY);
+  d.practiceSettingCode = firstCode(XDS.DE_PRACTICE);
+  d.confidentialityCodes = codes(XDS.DE_CONFIDENTIALITY);
+  d.eventCodes = codes(XDS.DE_EVENT);
+  d.authors = (cls.get(XDS.DE_AUTHOR) ?? []).map(authorOf);
+  d.referenceIdList = s[XDS.REFERENCE_ID_LIST] ?? [];
+  d.extraSlots = extraSlots;
+  const status = attr(e, 'status');
+  if (status) d.availabilityStatus = status;
+  const objectType = attr(e, 'objectType');
+  if (objectType) d.objectType = objectType;
+  const home = attr(e, 'home') ?? s.homeCommunityId?.[0];
+  if (home) d.homeCommunityId = home;
+  return d;
 }
 
 function submissionSet(e: Element): XdsSubmissionSet {
