@@ -244,9 +244,9 @@ async function main(): Promise<void> {
     }
 
     // The real thing, RUNS times: the app's sync (journal, XDM opened, CDA parsed, INS matched, integrated, keywords
-    // set) in a fresh process each time — a cold start, as the app's first sync of the day — on an empty data
-    // folder, right after a raw FETCH baseline (the better of two: the machine's speed drifts). Between runs the
-    // app's keyword is taken off the messages, so each run finds them all new.
+    // set) in a fresh process each run (`syncChild`: its first sync, then a later one, each on an empty data folder),
+    // right after a raw FETCH baseline (the better of two: the machine's speed drifts). Before each sync the app's
+    // keyword is taken off the messages, so that it finds them all new.
     // The reading workers run the bundle the app ships (out/main/mail-read.worker.js), not the sources compiled
     // by tsx in each worker.
     ensureBuilt();
