@@ -18,6 +18,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { buildCda, loadCdaRequest, readXdm, writeXdm } from '../src/main/documents';
 import { createCore } from '../src/main/handlers';
 import { tlsOptions, type MailAccountConfig } from '../src/main/mssante/accounts';
+import { readWorkerCount, SETTING_READ_WORKERS } from '../src/main/mssante/mail-read-pool';
 import { startMailServers } from '../src/main/mssante/mail-servers';
 import { newMessageId } from '../src/main/mssante/message-build';
 import { readMime } from '../src/main/mssante/mime-read';
@@ -259,7 +260,7 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify({ version: 1, running: false, runDir: path.join(tmp, 'run'), services: {}, accounts: [app], mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT] }));
       return dataDir;
     };
-    const line = (x: SyncResult, b: number) => `${x.ms.toFixed(0)} ms = ${(x.ms / b).toFixed(2)}× (${cpu(x)}, so at least ${(x.cpuMs / cores).toFixed(0)} ms on ${cores} cores; peak RSS ${mb(x.peakRss)})${VERBOSE ? ` [CPU ms by thread: ${x.threads}]` : ''}`;
+    const line = (x: SyncResult, b: number) => `${x.ms.toFixed(0)} ms = ${(x.ms / b).toFixed(2)}× (read on the ${x.readOn}; ${cpu(x)}, so at least ${(x.cpuMs / cores).toFixed(0)} ms on ${cores} cores; peak RSS ${mb(x.peakRss)})${VERBOSE ? ` [CPU ms by thread: ${x.threads}]` : ''}`;
     for (let r = 0; r < RUNS; r++) {
       if (r > 0) await unmark(imap());
       const b = Math.min((await phase(rawFetch)).ms, (await phase(rawFetch)).ms);
@@ -305,6 +306,8 @@ interface SyncResult {
   cpuMs: number;
   peakRss: number;
   threads: string;
+  /** Where the messages were read: "main thread", "1 worker", "N workers". */
+  readOn: string;
 }
 
 interface SyncChild {
@@ -326,11 +329,16 @@ async function syncChild(cfg: SyncChild): Promise<void> {
       if (i > 0) await unmark(imapClient(cfg.port, cfg.app, cfg.caCert));
       const core = createCore({ dataDir, runtime: 'node' });
       try {
+        // LPS_BENCH_READ_WORKERS: the `mssante.readWorkers` setting (0 = main thread), to compare with this machine's default.
+        if (process.env.LPS_BENCH_READ_WORKERS) core.settings.set(SETTING_READ_WORKERS, Number(process.env.LPS_BENCH_READ_WORKERS));
         const threads = cpuByThread();
         const sync = await phase(() => core.registry.call('mssante.sync', { account: APP }));
         const integrated = sync.value.messages.filter((m) => m.documents.some((d) => d.result === 'integrated')).length;
         if (integrated !== N) throw new Error(`bench: ${integrated} integrated, expected ${N}`);
-        out.push({ ms: sync.ms, cpuMs: sync.cpuMs, peakRss: sync.peakRss, threads: cpuSince(threads) });
+        const done = core.db.prepare(`SELECT details FROM audit WHERE action = 'mssante.sync.done' ORDER BY id DESC LIMIT 1`).get() as { details: string };
+        const workers = readWorkerCount(undefined, core.settings.get<unknown>(SETTING_READ_WORKERS));
+        const readOn = (JSON.parse(done.details) as { readOn: string }).readOn === 'workers' ? `${workers} worker${workers > 1 ? 's' : ''}` : 'main thread';
+        out.push({ ms: sync.ms, cpuMs: sync.cpuMs, peakRss: sync.peakRss, threads: cpuSince(threads), readOn });
       } finally {
         await core.close();
       }

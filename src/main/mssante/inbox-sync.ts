@@ -18,13 +18,13 @@ export interface SyncReport {
   uidValidity: string;
   examined: number;
   messages: MessageOutcome[];
-  /** Where the new messages were read: on worker threads (large syncs) or on the main thread. */
+  /** Where the new messages were read: on worker threads (large syncs, on a machine with them) or on the main thread. */
   readOn: 'workers' | 'main';
 }
 
 const BATCH_BYTES = 16 * 1024 * 1024;
 const BATCH_COUNT = 100;
-/** From this many new messages on, a sync reads them on worker threads. */
+/** From this many new messages on, a sync reads them on worker threads (where the machine has them: `readWorkerCount`). */
 const POOL_MIN_MESSAGES = 20;
 
 interface ReadBatch {
@@ -76,7 +76,8 @@ function readOne(reader: MailReader, account: MailAccountConfig, mailbox: string
 
 export interface MailReaders {
   inline: MailReader;
-  pool: () => MailReader;
+  /** The reading workers, started if need be; undefined when this machine reads on the main thread. */
+  pool: () => MailReader | undefined;
 }
 
 export class InboxSync {
@@ -118,8 +119,8 @@ export class InboxSync {
         this.saveCursor(account.address, mailbox, uidValidity, last);
         return report;
       }
-      // A large delivery is likely (fresh session: uidNext is current): start the reading workers now, so they
-      // boot while the metadata is fetched.
+      // A large delivery is likely (fresh session: uidNext is current): start the reading workers (if any) now, so
+      // they boot while the metadata is fetched.
       if (Number(box.uidNext ?? 0) - 1 - last >= POOL_MIN_MESSAGES) this.readers.pool();
       // Light metadata of every new message (UID, size, flags): a few bytes each.
       const pending: PendingMessage[] = [];
@@ -128,10 +129,12 @@ export class InboxSync {
       }
       pending.sort((a, b) => a.uid - b.uid);
       report.examined = pending.length;
-      // Pipeline: while one batch is being read (on the worker threads for a large sync), the next is fetched;
-      // batches are committed strictly in order, each in one transaction, then flagged, then the cursor moves.
-      if (pending.length >= POOL_MIN_MESSAGES) report.readOn = 'workers';
-      const reader = report.readOn === 'workers' ? this.readers.pool() : this.readers.inline;
+      // Pipeline: while one batch is being read (on worker threads, for a large sync on a machine with them), the next
+      // is fetched; batches are committed strictly in order, each in one transaction, then flagged, then the cursor
+      // moves.
+      const pool = pending.length >= POOL_MIN_MESSAGES ? this.readers.pool() : undefined;
+      if (pool) report.readOn = 'workers';
+      const reader = pool ?? this.readers.inline;
       const commit = async (b: ReadBatch) => {
         const read = await b.read;
         faultPoint('sync-before-commit');

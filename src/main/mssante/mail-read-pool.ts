@@ -47,6 +47,23 @@ function workerEntry(): { file: string; eval: boolean } {
   return { file: `require('tsx/cjs/api').register(); require(${JSON.stringify(source)});`, eval: true };
 }
 
+/** Setting: how many reading workers a large sync uses (a number, 0 = read on the main thread); absent = by cores. */
+export const SETTING_READ_WORKERS = 'mssante.readWorkers';
+const MAX_READ_WORKERS = 8;
+
+/**
+ * How many reading workers a large sync uses: one core is left to the main thread (it fetches and commits, about
+ * half of a sync's work), so one worker per core but one, at least one (none on a single core), at most 4.
+ * Measured on 2 cores, in interleaved runs: one worker read 200 mails 10–15 % faster than the main thread alone, and
+ * 1,000 as fast as two workers with about 40 MB less memory; two workers were no faster than the main thread on
+ * 50 or 200 mails and cost 20–35 % more CPU (each extra isolate compiles the reading code anew). A configured count
+ * (the `mssante.readWorkers` setting) wins, within 0–8 (0 = the main thread); anything else in it is ignored.
+ */
+export function readWorkerCount(cores: number = os.availableParallelism(), configured?: unknown): number {
+  if (typeof configured === 'number' && Number.isFinite(configured)) return Math.max(0, Math.min(MAX_READ_WORKERS, Math.floor(configured)));
+  return cores <= 1 ? 0 : Math.max(1, Math.min(4, cores - 1));
+}
+
 export class MailReadPool implements MailReader {
   private readonly slots: (Slot | undefined)[];
   private next = 0;
@@ -55,6 +72,11 @@ export class MailReadPool implements MailReader {
 
   constructor(readonly size = Math.max(1, Math.min(4, os.availableParallelism()))) {
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
+  }
+
+  /** Whether a message is being read (the pool cannot be replaced without failing it). */
+  get busy(): boolean {
+    return this.slots.some((s) => !!s && s.pending.size > 0);
   }
 
   /** Starts every worker now (they boot in parallel with whatever the caller does next). */

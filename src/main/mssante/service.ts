@@ -9,7 +9,7 @@ import { PatientRepository } from '../patients/repository';
 import { CredentialProvider, MailAccountConfig, pscTokenSource, type MailTrust, type TokenSource } from './accounts';
 import { documentsPort } from './documents-port';
 import { InboxSync, watchInbox, type Watcher, type WatchOptions } from './inbox-sync';
-import { inlineReader, MailReadPool } from './mail-read-pool';
+import { inlineReader, MailReadPool, readWorkerCount, SETTING_READ_WORKERS } from './mail-read-pool';
 import { buildMdn } from './mdn';
 import { buildDocumentMessage } from './message-build';
 import { Outbox, type OutboxItem } from './outbox';
@@ -59,7 +59,7 @@ export class MssanteService {
     })((account, opts) => this.token(account, opts));
     this.outbox = new Outbox(core.db, core.blobs, core.audit, (a) => this.account(a), this.ctx);
     this.reception = new Reception({ db: core.db, blobs: core.blobs, audit: core.audit, patients: this.patients, outbox: this.outbox, documents: documentsPort, nil: () => this.nil() });
-    const readers = { inline: inlineReader(documentsPort), pool: () => (this.readPool ??= new MailReadPool()).warm() };
+    const readers = { inline: inlineReader(documentsPort), pool: () => this.readers() };
     this.sync = new InboxSync(core.db, this.reception, this.ctx, readers);
     core.onClose(async () => {
       await this.readPool?.close();
@@ -67,6 +67,20 @@ export class MssanteService {
       this.watchers.clear();
       await this.sandboxClient?.logout({ browser: false }).catch(() => {});
     });
+  }
+
+  /**
+   * The reading workers for a large sync (`readWorkerCount`), started now; undefined when this machine reads on the
+   * main thread. A changed setting takes effect once the current pool has nothing in progress.
+   */
+  private readers(): MailReadPool | undefined {
+    const n = readWorkerCount(undefined, this.core.settings.get<unknown>(SETTING_READ_WORKERS));
+    if (this.readPool && this.readPool.size !== n && !this.readPool.busy) {
+      void this.readPool.close();
+      this.readPool = undefined;
+    }
+    if (!this.readPool && n === 0) return undefined;
+    return (this.readPool ??= new MailReadPool(n)).warm();
   }
 
   nil(): string {

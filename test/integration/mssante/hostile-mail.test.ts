@@ -4,6 +4,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeXdm } from '../../../src/main/documents';
 import { buildDocumentMessage, newMessageId } from '../../../src/main/mssante/message-build';
+import { SETTING_READ_WORKERS } from '../../../src/main/mssante/mail-read-pool';
 import { PROCESSED_KEYWORD } from '../../../src/main/mssante/wire-profile';
 import { craftZip } from '../../unit/documents/zip-craft';
 import { APP, SENDER, appendRaw, mailboxState, makeCda, startMailWorld, type MailWorld } from './harness';
@@ -173,14 +174,16 @@ describe('hostile mails against Dovecot + Postfix', () => {
         .replace(/^From: .*$/m, `From: "Dr J\u00e9r\u00f4me M\u00fcller" <${SENDER}>`);
       await add('non-UTF-8 headers', { raw: Buffer.from(head + text.slice(headEnd), 'latin1'), messageId: b.messageId }, { dnt: true, expectKind: 'rejected', detail: /UTF-8/ });
     }
-    // Control: well-formed document mails in the same batch — enough of them for the sync to read the batch on
-    // worker threads, as it does for any large delivery.
+    // Control: well-formed document mails in the same batch — enough of them for a large delivery, which a machine
+    // with workers reads on worker threads.
     for (let i = 0; i < GOOD_MAILS; i++) {
       const { built } = makeCda(world, `good${i}.xml`);
       const b = await buildDocumentMessage({ from: SENDER, to: [APP], cdas: [built.parsed], ack: { read: true }, nil: 'test', sourceId: '1.2.250.1.999.1' });
       await appendRaw(world, APP, b.raw);
       goodMessageIds.push(b.messageId);
     }
+    // Read on two workers whatever this machine's cores (by default a 2-core machine has one).
+    world.core.settings.set(SETTING_READ_WORKERS, 2);
     const r = await world.core.registry.call('mssante.sync', { account: APP });
     const done = world.core.db.prepare(`SELECT details FROM audit WHERE action = 'mssante.sync.done' ORDER BY id DESC LIMIT 1`).get() as { details: string };
     readOn = (JSON.parse(done.details) as { readOn: string }).readOn;

@@ -4,7 +4,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCda, loadCdaRequest, writeXdm } from '../../../src/main/documents';
 import { documentsPort } from '../../../src/main/mssante/documents-port';
-import { inlineReader, MailReadPool } from '../../../src/main/mssante/mail-read-pool';
+import { inlineReader, MailReadPool, readWorkerCount } from '../../../src/main/mssante/mail-read-pool';
 import { unpackReadMail, type MailSource, type ReadMail } from '../../../src/main/mssante/message-read';
 import { ensureBuilt, OUT, ROOT } from '../../support/build';
 
@@ -105,4 +105,17 @@ describe('reading received mail on worker threads', () => {
       await worker.terminate();
     }
   }, 240_000);
+});
+
+describe('how many reading workers a large sync uses', () => {
+  it('leaves a core to the main thread (one worker on 2 cores, none on 1), at most 4; a configured count wins within 0–8', () => {
+    expect([1, 2, 3, 4, 6, 16].map((cores) => readWorkerCount(cores))).toEqual([0, 1, 2, 3, 4, 4]);
+    expect(readWorkerCount(2, 2)).toBe(2);
+    expect(readWorkerCount(16, 0)).toBe(0);
+    expect(readWorkerCount(4, 2.7)).toBe(2);
+    expect(readWorkerCount(4, 100)).toBe(8);
+    expect(readWorkerCount(4, -3)).toBe(0);
+    // Not a usable count: the default by cores.
+    for (const bad of ['2', null, Number.NaN, Infinity, { n: 2 }]) expect(readWorkerCount(4, bad)).toBe(3);
+  });
 });
