@@ -1,6 +1,7 @@
 import { ANS_EXTRACTION_HEADER } from './directory';
 import { startSandboxDirectoryFhir } from './directory-fhir-sandbox';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { SandboxContext, SandboxService } from '../sandbox/service';
 import { startMailServers, type MailServerUser } from './mail-servers';
@@ -135,5 +136,11 @@ export const mailSandboxService: SandboxService = {
     const patients = (Array.isArray(profile.patients) ? profile.patients : []) as { ins?: string }[];
     if (!patients.some((p) => p.ins === SANDBOX_PATIENT.ins)) profile.patients = [...patients, { ...SANDBOX_PATIENT }];
     return { url: `imap://${ctx.host}:${ports.imap}`, ports: { ...ports, directoryFhir: fhir.port } };
+  },
+  cleanUp(profile) {
+    // The mailboxes and the Postfix queue (sandbox test documents, the TLS key Postfix reads) when they lived in a
+    // companion folder of the system temp dir (`spoolDirFor`): emptied at each start anyway, gone at `down`.
+    const spool = (profile as { mail?: { spoolDir?: unknown } }).mail?.spoolDir;
+    if (typeof spool === 'string' && path.dirname(spool) === os.tmpdir() && path.basename(spool).startsWith('lps-mail-spool-')) fs.rmSync(spool, { recursive: true, force: true });
   },
 };

@@ -103,6 +103,13 @@ export class SandboxManager {
     try {
       const profile = this.read();
       const stopped = await this.stopRecorded(profile);
+      for (const svc of this.services) {
+        try {
+          svc.cleanUp?.(profile);
+        } catch {
+          /* best effort: what is left is recreated (emptied) at the next start */
+        }
+      }
       for (const s of Object.values(profile.services)) {
         s.running = false;
         s.pids = [];

@@ -37,4 +37,6 @@ export interface SandboxService {
   requires?: Requirements;
   /** Starts the service on free loopback ports; may write its own sections of `ctx.profile`. */
   start(ctx: SandboxContext): Promise<StartedService>;
+  /** Once its processes are stopped (`sandbox down`): removes what it keeps outside the data folder. */
+  cleanUp?(profile: SandboxProfile): void;
 }

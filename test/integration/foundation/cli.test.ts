@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,13 +27,18 @@ describe('lps command line', () => {
     expect(up.code, up.stderr).toBe(0);
     const status = await runLps(['sandbox', 'status', '--json'], { dataDir: tmp.dir });
     expect(status.code).toBe(0);
-    const profile = JSON.parse(status.stdout) as { running: boolean; services: Record<string, { pids: number[]; running: boolean }> };
+    const profile = JSON.parse(status.stdout) as { running: boolean; services: Record<string, { pids: number[]; running: boolean }>; mail?: { spoolDir?: string } };
     expect(profile.running).toBe(true);
     const pids = Object.values(profile.services).flatMap((s) => s.pids);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
+    // The mailboxes and Postfix queue: in the data folder, or (as root, the data folder being private) in a
+    // companion folder of the system temp dir, which `down` removes.
+    const spool = profile.mail?.spoolDir;
+    expect(spool && fs.existsSync(spool)).toBeTruthy();
     const down = await runLps(['sandbox', 'down'], { dataDir: tmp.dir, timeoutMs: 60_000 });
     expect(down.code, down.stderr).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    if (!path.resolve(spool!).startsWith(path.resolve(tmp.dir) + path.sep)) expect(fs.existsSync(spool!)).toBe(false);
     const after = JSON.parse((await runLps(['sandbox', 'status', '--json'], { dataDir: tmp.dir })).stdout) as { running: boolean };
     expect(after.running).toBe(false);
   }, 400_000);
