@@ -54,9 +54,9 @@ const MAX_READ_WORKERS = 8;
 /**
  * How many reading workers a large sync uses: one core is left to the main thread (it fetches and commits, about
  * half of a sync's work), so one worker per core but one, at least one (none on a single core), at most 4.
- * Measured on 2 cores, in interleaved runs: one worker read 200 mails 10–15 % faster than the main thread alone, and
+ * Measured on 2 cores, in interleaved runs: one worker read 200 mails 8–17 % faster than the main thread alone, and
  * 1,000 as fast as two workers with about 40 MB less memory; two workers were no faster than the main thread on
- * 50 or 200 mails and cost 20–35 % more CPU (each extra isolate compiles the reading code anew). A configured count
+ * 50 or 200 mails and cost 30–40 % more CPU (each extra isolate compiles the reading code anew). A configured count
  * (the `mssante.readWorkers` setting) wins, within 0–8 (0 = the main thread); anything else in it is ignored.
  */
 export function readWorkerCount(cores: number = os.availableParallelism(), configured?: unknown): number {
