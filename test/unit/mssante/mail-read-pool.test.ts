@@ -4,9 +4,12 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCda, loadCdaRequest, writeXdm } from '../../../src/main/documents';
 import { documentsPort } from '../../../src/main/mssante/documents-port';
-import { inlineReader, MailReadPool, readWorkerCount } from '../../../src/main/mssante/mail-read-pool';
+import { createCore } from '../../../src/main/handlers';
+import { inlineReader, MailReadPool, readWorkerCount, SETTING_READ_WORKERS } from '../../../src/main/mssante/mail-read-pool';
 import { unpackReadMail, type MailSource, type ReadMail } from '../../../src/main/mssante/message-read';
+import { mssanteOf } from '../../../src/main/mssante/service';
 import { ensureBuilt, OUT, ROOT } from '../../support/build';
+import { tempDir } from '../../support/tmp';
 
 const SENDER = 'jean.dupont@sandbox.mssante.fr';
 
@@ -118,4 +121,31 @@ describe('how many reading workers a large sync uses', () => {
     // Not a usable count: the default by cores.
     for (const bad of ['2', null, Number.NaN, Infinity, { n: 2 }]) expect(readWorkerCount(4, bad)).toBe(3);
   });
+
+  it('follows the mssante.readWorkers setting: a new pool once the old one has nothing in progress, none at 0', async () => {
+    const tmp = tempDir();
+    const core = createCore({ dataDir: tmp.dir, runtime: 'node' });
+    try {
+      const svc = mssanteOf(core);
+      const readers = () => svc['readers']();
+      core.settings.set(SETTING_READ_WORKERS, 2);
+      const two = readers()!;
+      expect(two.size).toBe(2);
+      expect(readers()).toBe(two);
+      // A read in progress keeps its pool, whatever the setting says meanwhile.
+      const [src] = await sources();
+      const reading = two.read(src!);
+      core.settings.set(SETTING_READ_WORKERS, 1);
+      expect(readers()).toBe(two);
+      expect((await reading).outcome.kind).toBe('document');
+      const one = readers()!;
+      expect(one).not.toBe(two);
+      expect(one.size).toBe(1);
+      core.settings.set(SETTING_READ_WORKERS, 0);
+      expect(readers()).toBeUndefined();
+    } finally {
+      await core.close();
+      tmp.cleanup();
+    }
+  }, 60_000);
 });
