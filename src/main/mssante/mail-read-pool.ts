@@ -70,7 +70,8 @@ export class MailReadPool implements MailReader {
   private seq = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly size = Math.max(1, Math.min(4, os.availableParallelism()))) {
+  /** `size` workers (at least one; `readWorkerCount` says how many a sync uses). */
+  constructor(readonly size: number) {
     this.slots = new Array<Slot | undefined>(size).fill(undefined);
   }
 

@@ -99,6 +99,8 @@ function caFileWithCrl(dir: string, pki: MailServerOptions['pki']): { file: stri
 /** Postfix refuses whitespace in the paths of its configuration (the default data folder on Linux has one). */
 const hasWhitespace = (p: string) => /\s/.test(p);
 
+const SPOOL_COMPANION_PREFIX = 'lps-mail-spool-';
+
 /**
  * Where the mailboxes and the Postfix queue live. Dovecot refuses to access mail as root and Postfix's
  * daemons run as `postfix`: as root, the spool must be reachable by those users. When `dir` sits in a
@@ -109,7 +111,12 @@ export function spoolDirFor(dir: string): string {
   const { root } = uidGid();
   if ((!root || traversable(dir)) && !hasWhitespace(dir)) return dir;
   const tag = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 12);
-  return path.join(os.tmpdir(), `lps-mail-spool-${tag}`);
+  return path.join(os.tmpdir(), `${SPOOL_COMPANION_PREFIX}${tag}`);
+}
+
+/** Whether `spool` is such a companion folder of the system temp dir (never a folder of the data dir). */
+export function isSpoolCompanion(spool: string): boolean {
+  return path.dirname(spool) === os.tmpdir() && path.basename(spool).startsWith(SPOOL_COMPANION_PREFIX);
 }
 
 export function writeDovecotConfig(opts: MailServerOptions, spool: string): string {

@@ -1,10 +1,9 @@
 import { ANS_EXTRACTION_HEADER } from './directory';
 import { startSandboxDirectoryFhir } from './directory-fhir-sandbox';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { SandboxContext, SandboxService } from '../sandbox/service';
-import { startMailServers, type MailServerUser } from './mail-servers';
+import { isSpoolCompanion, startMailServers, type MailServerUser } from './mail-servers';
 import { ensureLocalMailPki } from './sandbox-pki';
 import { PATIENT_MAIL_DOMAIN } from './wire-profile';
 
@@ -141,6 +140,6 @@ export const mailSandboxService: SandboxService = {
     // The mailboxes and the Postfix queue (sandbox test documents, the TLS key Postfix reads) when they lived in a
     // companion folder of the system temp dir (`spoolDirFor`): emptied at each start anyway, gone at `down`.
     const spool = (profile as { mail?: { spoolDir?: unknown } }).mail?.spoolDir;
-    if (typeof spool === 'string' && path.dirname(spool) === os.tmpdir() && path.basename(spool).startsWith('lps-mail-spool-')) fs.rmSync(spool, { recursive: true, force: true });
+    if (typeof spool === 'string' && isSpoolCompanion(spool)) fs.rmSync(spool, { recursive: true, force: true });
   },
 };
