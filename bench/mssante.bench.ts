@@ -100,16 +100,23 @@ function imapClient(port: number, app: MailAccountConfig, caCert: string): ImapF
   });
 }
 
-/** Takes the app's keyword off every message, so that a new sync finds them all new. */
-async function unmark(c: ImapFlow): Promise<void> {
+/** Connects `c`, runs `fn` with INBOX selected and locked, then logs out. */
+async function onInbox<T>(c: ImapFlow, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
   await c.connect();
   const lock = await c.getMailboxLock('INBOX');
   try {
-    await c.messageFlagsRemove('1:*', [PROCESSED_KEYWORD]);
+    return await fn(c);
   } finally {
     lock.release();
     await c.logout();
   }
+}
+
+/** Takes the app's keyword off every message, so that a new sync finds them all new. */
+async function unmark(c: ImapFlow): Promise<void> {
+  await onInbox(c, async () => {
+    await c.messageFlagsRemove('1:*', [PROCESSED_KEYWORD]);
+  });
 }
 
 async function main(): Promise<void> {
@@ -186,20 +193,14 @@ async function main(): Promise<void> {
 
     // Baseline: raw FETCH of every source over one session, twice (the first warms Dovecot's caches).
     const rawFetch = async () => {
-      const c = imap();
-      await c.connect();
-      const lock = await c.getMailboxLock('INBOX');
       let n = 0;
       let total = 0;
-      try {
+      await onInbox(imap(), async (c) => {
         for await (const m of c.fetch('1:*', { uid: true, source: true })) {
           n++;
           total += m.source?.length ?? 0;
         }
-      } finally {
-        lock.release();
-        await c.logout();
-      }
+      });
       if (n !== N) throw new Error(`bench: fetched ${n} messages, expected ${N}`);
       return total;
     };
@@ -214,20 +215,17 @@ async function main(): Promise<void> {
     const storageFloor = async () => {
       const db = openDatabase(path.join(tmp, 'floor', 'floor.db'), blobMigrations);
       const blobs = new SecureBlobStore(db, crypto.randomBytes(32));
-      const c = imap();
-      await c.connect();
-      const lock = await c.getMailboxLock('INBOX');
       try {
-        for (let from = 1; from <= N; from += 100) {
-          const range = `${from}:${Math.min(N, from + 99)}`;
-          const got: Buffer[] = [];
-          for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) if (m.source) got.push(m.source);
-          db.transaction(() => got.forEach((b) => blobs.put(b)))();
-          await c.messageFlagsAdd(range, ['$LpsBenchFloor'], { uid: true });
-        }
+        await onInbox(imap(), async (c) => {
+          for (let from = 1; from <= N; from += 100) {
+            const range = `${from}:${Math.min(N, from + 99)}`;
+            const got: Buffer[] = [];
+            for await (const m of c.fetch(range, { uid: true, source: true }, { uid: true })) if (m.source) got.push(m.source);
+            db.transaction(() => got.forEach((b) => blobs.put(b)))();
+            await c.messageFlagsAdd(range, ['$LpsBenchFloor'], { uid: true });
+          }
+        });
       } finally {
-        lock.release();
-        await c.logout();
         db.close();
       }
     };
@@ -235,14 +233,9 @@ async function main(): Promise<void> {
     const floor = await phase(storageFloor);
     if (VERBOSE) console.log(`CPU ms during the storage floor: ${cpuSince(threads)}`);
     const sources: Buffer[] = [];
-    {
-      const c = imap();
-      await c.connect();
-      const lock = await c.getMailboxLock('INBOX');
+    await onInbox(imap(), async (c) => {
       for await (const m of c.fetch('1:*', { uid: true, source: true })) if (sources.length < 200 && m.source) sources.push(m.source);
-      lock.release();
-      await c.logout();
-    }
+    });
 
     // The real thing, RUNS times: the app's sync (journal, XDM opened, CDA parsed, INS matched, integrated, keywords
     // set) in a fresh process each run (`syncChild`: its first sync, then a later one, each on an empty data folder),
