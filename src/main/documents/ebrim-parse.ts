@@ -82,6 +82,12 @@ function classificationsByScheme(e: Element): Map<string, Element[]> {
   return out;
 }
 
+/** The code of the first classification under `scheme`, or the empty code. */
+function firstCode(cls: Map<string, Element[]>, scheme: string): XdsCode {
+  const c = cls.get(scheme)?.[0];
+  return c ? codeOf(c) : EMPTY_CODE;
+}
+
 /**
  * Optional fields are assigned one by one (in the order of the type) rather than spread from conditional object
  * literals: the same object, but a much smaller function for V8 to compile in every thread that reads mail.
@@ -90,10 +96,6 @@ function documentEntry(e: Element): XdsDocumentEntry {
   const s = slots(e);
   const cls = classificationsByScheme(e);
   const codes = (scheme: string): XdsCode[] => (cls.get(scheme) ?? []).map(codeOf);
-  const firstCode = (scheme: string): XdsCode => {
-    const c = cls.get(scheme)?.[0];
-    return c ? codeOf(c) : EMPTY_CODE;
-  };
   const ext = externalIds(e);
   const extraSlots: Record<string, string[]> = {};
   for (const k of Object.keys(s)) if (!KNOWN_DE_SLOTS.has(k)) extraSlots[XDM_ACTION_SLOT_ALIASES.includes(k) ? XDM_ACTION_SLOT : k] = s[k]!;
@@ -123,11 +125,11 @@ function documentEntry(e: Element): XdsDocumentEntry {
   if (uri) d.URI = uri;
   if (s.repositoryUniqueId?.[0]) d.repositoryUniqueId = s.repositoryUniqueId[0];
   if (versionName && /^\d+$/.test(versionName)) d.versionNumber = Number(versionName);
-  d.classCode = firstCode(XDS.DE_CLASS);
-  d.typeCode = firstCode(XDS.DE_TYPE);
-  d.formatCode = firstCode(XDS.DE_FORMAT);
-  d.healthcareFacilityTypeCode = firstCode(XDS.DE_FACILITY);
-  d.practiceSettingCode = firstCode(XDS.DE_PRACTICE);
+  d.classCode = firstCode(cls, XDS.DE_CLASS);
+  d.typeCode = firstCode(cls, XDS.DE_TYPE);
+  d.formatCode = firstCode(cls, XDS.DE_FORMAT);
+  d.healthcareFacilityTypeCode = firstCode(cls, XDS.DE_FACILITY);
+  d.practiceSettingCode = firstCode(cls, XDS.DE_PRACTICE);
   d.confidentialityCodes = codes(XDS.DE_CONFIDENTIALITY);
   d.eventCodes = codes(XDS.DE_EVENT);
   d.authors = (cls.get(XDS.DE_AUTHOR) ?? []).map(authorOf);
@@ -144,7 +146,7 @@ function documentEntry(e: Element): XdsDocumentEntry {
 
 function submissionSet(e: Element): XdsSubmissionSet {
   const s = slots(e);
-  const cls = children(e, 'Classification');
+  const cls = classificationsByScheme(e);
   const ext = externalIds(e);
   const extraSlots: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(s)) if (k !== 'submissionTime' && k !== 'intendedRecipient') extraSlots[XDM_ACTION_SLOT_ALIASES.includes(k) ? XDM_ACTION_SLOT : k] = v;
@@ -154,10 +156,10 @@ function submissionSet(e: Element): XdsSubmissionSet {
     sourceId: ext.get(XDS.SS_SOURCE_ID) ?? '',
     patientId: ext.get(XDS.SS_PATIENT_ID) ?? '',
     submissionTime: s.submissionTime?.[0] ?? '',
-    contentTypeCode: cls.filter((c) => attr(c, 'classificationScheme') === XDS.SS_CONTENT_TYPE).map(codeOf)[0] ?? EMPTY_CODE,
+    contentTypeCode: firstCode(cls, XDS.SS_CONTENT_TYPE),
     ...(localized(e, 'Name') ? { title: localized(e, 'Name') } : {}),
     ...(localized(e, 'Description') ? { comments: localized(e, 'Description') } : {}),
-    authors: cls.filter((c) => attr(c, 'classificationScheme') === XDS.SS_AUTHOR).map(authorOf),
+    authors: (cls.get(XDS.SS_AUTHOR) ?? []).map(authorOf),
     intendedRecipient: s.intendedRecipient ?? [],
     extraSlots,
   };
