@@ -32,6 +32,7 @@ import { spawnDetached, stopPid } from '../src/main/sandbox/processes';
 import { openDatabase } from '../src/main/store/database';
 import { blobMigrations, SecureBlobStore } from '../src/main/store/secure-blobs';
 import { ensureBuilt, OUT } from '../test/support/build';
+import { startLink } from './link';
 
 const N = Number(process.env.LPS_BENCH_MAILS ?? 1000);
 const TARGET = 1.5;
@@ -107,6 +108,9 @@ function cpuSince(a: Record<string, number>): string {
     .join(', ');
 }
 const VERBOSE = !!process.env.LPS_BENCH_VERBOSE;
+/** The emulated link of the last figure: bandwidth (Mbit/s; 0 = no such figure) and round-trip time. */
+const LINK_MBPS = Number(process.env.LPS_BENCH_LINK_MBPS ?? 100);
+const LINK_RTT_MS = Number(process.env.LPS_BENCH_LINK_RTT_MS ?? 20);
 
 /** An IMAP session of the applicative account (client certificate) on the private Dovecot. */
 function imapClient(port: number, app: MailAccountConfig, caCert: string): ImapFlow {
@@ -269,10 +273,12 @@ async function main(): Promise<void> {
     const cores = os.availableParallelism();
     const runs: { base: number; baseBusy?: number; cold: SyncResult; later: SyncResult }[] = [];
     const busy = (x?: number) => (x === undefined ? '' : ` (machine: ${x.toFixed(2)} of ${cores} cores busy)`);
-    const dirFor = (name: string) => {
+    /** A data folder whose sandbox profile has the APP account, reached on `imapPort` (Dovecot, or a link to it). */
+    const dirFor = (name: string, imapPort = ports.imap) => {
       const dataDir = path.join(tmp, name);
+      const account = { ...app, imap: { ...app.imap, port: imapPort } };
       fs.mkdirSync(path.join(dataDir, 'sandbox'), { recursive: true });
-      fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify({ version: 1, running: false, runDir: path.join(tmp, 'run'), services: {}, accounts: [app], mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT] }));
+      fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify({ version: 1, running: false, runDir: path.join(tmp, 'run'), services: {}, accounts: [account], mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT] }));
       return dataDir;
     };
     const line = (x: SyncResult, b: number) => `${x.ms.toFixed(0)} ms = ${(x.ms / b).toFixed(2)}× (read on the ${x.readOn}; ${cpu(x)}, so at least ${(x.cpuMs / cores).toFixed(0)} ms on ${cores} cores = ${(x.cpuMs / cores / b).toFixed(2)}× at best;${busy(x.busyCores)} peak RSS ${mb(x.peakRss)})${VERBOSE ? ` [CPU ms by thread: ${x.threads}]` : ''}`;
@@ -299,6 +305,30 @@ async function main(): Promise<void> {
     console.log(`sync + integrate ${N} XDM mails, first sync of the app's process: ${midCold.cold.ms.toFixed(0).padStart(6)} ms  ${cpu(midCold.cold)}  peak RSS ${mb(midCold.cold.peakRss)}`);
     console.log(`sync + integrate ${N} XDM mails, a later sync (main thread warm, reading workers new): ${midLater.later.ms.toFixed(0).padStart(6)} ms  ${cpu(midLater.later)}  peak RSS ${mb(midLater.later.peakRss)}`);
     console.log(`ratio sync / raw FETCH: first sync ${ratio.toFixed(2)}× (runs ${runs.map((x) => (x.cold.ms / x.base).toFixed(2)).join(', ')}), later sync ${ratioLater.toFixed(2)}× (runs ${runs.map((x) => (x.later.ms / x.base).toFixed(2)).join(', ')}); target ≤ ${TARGET}× — ${verdict(ratio)} / ${verdict(ratioLater)}`);
+    // The same over an emulated network link (`link.ts`: bandwidth and delay, TLS relayed untouched), as a user
+    // reaches a real MSSanté operator: does the sync keep up with the network? One run; off with LPS_BENCH_LINK_MBPS=0.
+    if (LINK_MBPS > 0) {
+      const link = await startLink({ host: '127.0.0.1', port: ports.imap, bitsPerSecond: LINK_MBPS * 1e6, delayMs: LINK_RTT_MS / 2 });
+      try {
+        await unmark(imap());
+        const viaLink = () => imapClient(link.port, app as unknown as MailAccountConfig, pki.caCert);
+        const rawOverLink = async () => {
+          let n = 0;
+          await onInbox(viaLink(), async (c) => {
+            for await (const m of c.fetch('1:*', { uid: true, source: true })) if (m.source) n++;
+          });
+          if (n !== N) throw new Error(`bench: fetched ${n} messages over the link, expected ${N}`);
+        };
+        const b = (await phase(rawOverLink)).ms;
+        const child: SyncChild = { dataDirs: [dirFor('link-a', link.port), dirFor('link-b', link.port)], port: ports.imap, caCert: pki.caCert, app: app as unknown as MailAccountConfig };
+        const [cold, later] = await syncInChild(child);
+        console.log(
+          `over an emulated link of ${LINK_MBPS} Mbit/s and ${LINK_RTT_MS} ms round trip: raw FETCH ${b.toFixed(0)} ms; first sync ${cold!.ms.toFixed(0)} ms = ${(cold!.ms / b).toFixed(2)}×, a later sync ${later!.ms.toFixed(0)} ms = ${(later!.ms / b).toFixed(2)}× (target ≤ ${TARGET}× — ${cold!.ms / b <= TARGET ? 'met' : 'NOT met'} / ${later!.ms / b <= TARGET ? 'met' : 'NOT met'})`,
+        );
+      } finally {
+        await link.close();
+      }
+    }
     // Where the time goes, per message, on 200 of the same messages (CPU-bound stages, in isolation).
     let t0 = performance.now();
     const zips: Buffer[] = [];

@@ -129,9 +129,10 @@ export class InboxSync {
       }
       pending.sort((a, b) => a.uid - b.uid);
       report.examined = pending.length;
-      // Pipeline: while one batch is being read (on worker threads, for a large sync on a machine with them), the next
-      // is fetched; batches are committed strictly in order, each in one transaction, then flagged, then the cursor
-      // moves.
+      // Pipeline: each message is read (on worker threads, for a large sync on a machine with them) as it arrives;
+      // while one batch is fetched, the previous one is committed, so that on a real network link the connection
+      // never waits for the commit. Batches are committed strictly in order, each in one transaction, then flagged
+      // (on the same session: after the FETCH under way), then the cursor moves.
       const pool = pending.length >= POOL_MIN_MESSAGES ? this.readers.pool() : undefined;
       if (pool) report.readOn = 'workers';
       const reader = pool ?? this.readers.inline;
@@ -145,6 +146,8 @@ export class InboxSync {
           onMessage?.(outcome);
           b.toFlag.push(outcome.uid);
         }
+      };
+      const flag = async (b: ReadBatch) => {
         if (b.toFlag.length) await client.messageFlagsAdd(uidSet(b.toFlag), [PROCESSED_KEYWORD], { uid: true }).catch(() => {});
         last = Math.max(last, b.lastUid);
         this.saveCursor(account.address, mailbox, uidValidity, last);
@@ -154,11 +157,27 @@ export class InboxSync {
       while (i < pending.length) {
         const batch = nextBatch(pending, i);
         i += batch.length;
-        const next = await this.startBatch(client, account, mailbox, uidValidity, batch, reader, report);
-        if (inFlight) await commit(inFlight);
+        const fetching = this.startBatch(client, account, mailbox, uidValidity, batch, reader, report);
+        fetching.catch(() => {}); // awaited below, after the commit
+        if (inFlight) {
+          // The FETCH command leaves before the commit holds the thread (imapflow writes it within microtasks).
+          await new Promise((r) => setImmediate(r));
+          try {
+            await commit(inFlight);
+          } catch (err) {
+            // Nothing of this batch is committed; the FETCH under way ends before the session is handed back.
+            await fetching.catch(() => {});
+            throw err;
+          }
+        }
+        const next = await fetching;
+        if (inFlight) await flag(inFlight);
         inFlight = next;
       }
-      if (inFlight) await commit(inFlight);
+      if (inFlight) {
+        await commit(inFlight);
+        await flag(inFlight);
+      }
       return report;
     } finally {
       lock.release();
