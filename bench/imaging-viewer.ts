@@ -28,12 +28,18 @@ import { identitySandboxService } from '../src/main/identity/sandbox-service';
 import { ACCEPT_INSTANCES } from '../src/main/imaging/dicomweb-client';
 import { pacsSandboxService, type PacsProfile } from '../src/main/imaging/sandbox-service';
 import { SandboxManager } from '../src/main/sandbox/manager';
+import { waitForPort } from '../src/main/sandbox/ports';
+import { isAlive, spawnDetached, stopPid } from '../src/main/sandbox/processes';
 import { HAS_CHROMIUM } from '../test/support/browser';
 import { ensureBuilt } from '../test/support/build';
 import { openAppProcess } from '../test/support/harness';
+import { startLink } from './link';
 
 const execFileP = promisify(execFile);
 const RUNS = Number(process.env.LPS_BENCH_VIEWER_RUNS ?? 2);
+/** The emulated link of the last run (uncompressed series only): bandwidth (Mbit/s; 0 = no such run) and round trip. */
+const LINK_MBPS = Number(process.env.LPS_BENCH_LINK_MBPS ?? 100);
+const LINK_RTT_MS = Number(process.env.LPS_BENCH_LINK_RTT_MS ?? 20);
 const INS = '279035121518989';
 const SERIES = [
   { name: 'uncompressed', label: /non compressé/, ts: '1.2.840.10008.1.2.1' },
@@ -91,6 +97,44 @@ const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ');
 const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * Puts an emulated network link (`link.ts`) in front of the PACS: the sandbox's DICOMweb proxy is restarted with
+ * its upstream (Orthanc) reached through the link, on the same port, so that the raw download and the viewer both
+ * get every byte through it — as from a remote site's PACS. The sandbox's record names the new proxy. Returns
+ * what undoes it (the link closed, that proxy stopped; the sandbox's own is not restarted).
+ */
+async function linkPacs(manager: SandboxManager, proxyPid: number): Promise<() => Promise<void>> {
+  const configFile = path.join(manager.runDir, 'pacs-proxy.json');
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { port: number; upstream: string };
+  const orthanc = new URL(config.upstream);
+  const link = await startLink({ host: orthanc.hostname, port: Number(orthanc.port), bitsPerSecond: LINK_MBPS * 1e6, delayMs: LINK_RTT_MS / 2 });
+  await stopPid(proxyPid);
+  const linkedFile = path.join(manager.runDir, 'pacs-proxy-link.json');
+  fs.writeFileSync(linkedFile, JSON.stringify({ ...config, upstream: `http://127.0.0.1:${link.port}` }), { mode: 0o600 });
+  const pid = spawnDetached({
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(__dirname, '..', 'src', 'main', 'imaging', 'pacs-proxy-main.ts'), linkedFile],
+    logFile: path.join(manager.runDir, 'logs', 'pacs-proxy-link.log'),
+    cwd: path.join(__dirname, '..'),
+  });
+  // The sandbox's record follows (the app checks that every recorded process is alive; `down` stops this one).
+  const recorded = JSON.parse(fs.readFileSync(manager.profilePath, 'utf8')) as { services: Record<string, { pids: number[] }> };
+  const pacs = recorded.services['pacs']!;
+  pacs.pids = pacs.pids.map((p) => (p === proxyPid ? pid : p));
+  fs.writeFileSync(manager.profilePath, JSON.stringify(recorded, null, 2));
+  const undo = async () => {
+    await stopPid(pid);
+    await link.close();
+  };
+  try {
+    await waitForPort(config.port, { timeoutMs: 20_000, isAlive: () => isAlive(pid) });
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+  return undo;
+}
+
 async function dataset(page: Page): Promise<Record<string, string>> {
   return page.getByTestId('viewer-viewport').evaluate((e) => ({ ...(e as HTMLElement).dataset }) as Record<string, string>);
 }
@@ -105,17 +149,26 @@ export async function viewerBench(): Promise<void> {
   const manager = new SandboxManager({ dataDir, services: [identitySandboxService, dmpSandboxService, pacsSandboxService], onProgress: (m) => console.log(m) });
   const load0 = loadavg();
   const t0 = performance.now();
-  const profile = (await manager.up()) as unknown as { pacs: PacsProfile };
+  const profile = (await manager.up()) as unknown as { pacs: PacsProfile; services: Record<string, { pids: number[] }> };
   console.log(`\nViewer benchmark — sandbox up in ${ms(performance.now() - t0)}`);
   const pacs = profile.pacs;
   const seed = JSON.parse(fs.readFileSync(pacs.seedFile, 'utf8')) as { studies: { key: string; studyInstanceUid: string; series: { seriesInstanceUid: string; transferSyntaxUid: string }[] }[] };
   const ct = seed.studies.find((s) => s.key === 'ct-phantom')!;
-  const rows: Record<string, { raw: number[]; first: number[]; firstFull: number[]; reduced: number; full: number[]; decode: number[]; bytes: number }> = {};
+  type Row = { raw: number[]; first: number[]; firstFull: number[]; reduced: number; full: number[]; decode: number[]; bytes: number };
+  const rows: Record<string, Row> = {};
+  const linkRows: Record<string, Row> = {};
+  let unlink: (() => Promise<void>) | undefined;
   const fps: number[] = [];
   const renderMs: string[] = [];
   let workers = 0;
   try {
-    for (let run = 0; run < RUNS; run++) {
+    // The last run, when a link is asked for: the uncompressed series through it (the others are decode-bound).
+    for (let run = 0; run < RUNS + (LINK_MBPS > 0 ? 1 : 0); run++) {
+      const linked = run === RUNS;
+      if (linked) {
+        console.log(`  over an emulated link of ${LINK_MBPS} Mbit/s and ${LINK_RTT_MS} ms round trip in front of the PACS:`);
+        unlink = await linkPacs(manager, profile.services['pacs']!.pids[1]!);
+      }
       fs.rmSync(path.join(dataDir, 'cache', 'imaging'), { recursive: true, force: true });
       const app = await openAppProcess(dataDir, { width: 1400, height: 900 });
       appPid = app.pid;
@@ -170,7 +223,7 @@ export async function viewerBench(): Promise<void> {
         };
         // The exam list on screen first: the app is idle when the first baseline is taken.
         await page.getByRole('row', { name: /TDM thoraco-abdominale/ }).waitFor();
-        for (const [i, s] of SERIES.entries()) {
+        for (const [i, s] of (linked ? SERIES.slice(0, 1) : SERIES).entries()) {
           const seriesUid = ct.series.find((x) => x.transferSyntaxUid === s.ts)!.seriesInstanceUid;
           const before = await rawDownload(seriesUid);
           const c0 = cpuSnapshot();
@@ -198,7 +251,7 @@ export async function viewerBench(): Promise<void> {
           const after = await rawDownload(seriesUid);
           const raw = (before.ms + after.ms) / 2;
 
-          const r = (rows[s.name] ??= { raw: [], first: [], firstFull: [], reduced: 0, full: [], decode: [], bytes: after.bytes });
+          const r = ((linked ? linkRows : rows)[s.name] ??= { raw: [], first: [], firstFull: [], reduced: 0, full: [], decode: [], bytes: after.bytes });
           r.raw.push(raw);
           r.first.push(Number(d.firstImageMs));
           r.firstFull.push(Number(d.fullFirstImageMs));
@@ -208,6 +261,7 @@ export async function viewerBench(): Promise<void> {
           if (process.env.LPS_BENCH_VERBOSE) console.log(`  ${s.name}: first record ${d.firstRecordMs} ms, first ${d.firstImageMs} ms${d.firstImageReduced ? ` (reduced), full-resolution ${d.fullFirstImageMs} ms` : ''}${d.preview ? ` [preview: ${d.preview}]` : ''}, stream done ${d.streamMs} ms, full ${d.fullLoadMs} ms, raw ${before.ms.toFixed(0)} / ${after.ms.toFixed(0)} ms`);
           if (process.env.LPS_BENCH_VERBOSE) console.log(`    CPU ms — viewer load: ${viewerCpu}; raw download: ${before.cpu}`);
         }
+        if (linked) continue; // (the app is closed by the finally below)
         if (process.env.LPS_BENCH_VERBOSE) {
           const t = (await page.evaluate(`(async () => {
             const urls = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('/lps-frames') && !n.includes('/instances/'));
@@ -264,6 +318,7 @@ export async function viewerBench(): Promise<void> {
       }
     }
   } finally {
+    await unlink?.();
     await manager.down();
   }
   console.log(`CT 300 × 512², Chromium headless, ${workers} decode worker(s), cold cache, median of ${RUNS} run(s); load average at start ${load0}, at end ${loadavg()}`);
@@ -271,7 +326,8 @@ export async function viewerBench(): Promise<void> {
   console.log('decode/frame = in a decode worker; for uncompressed frames, their preparation on the page (sign, min/max: nothing to decode)');
   console.log('syntax        | raw WADO-RS | viewer 1st image | 1st full-res | viewer full load | ratio | MiB | decode/frame          | transfer‖decode bound | full / bound');
   for (const s of SERIES) {
-    const r = rows[s.name]!;
+    const r = rows[s.name];
+    if (!r) continue;
     const raw = median(r.raw);
     const full = median(r.full);
     const dec = median(r.decode);
@@ -279,6 +335,11 @@ export async function viewerBench(): Promise<void> {
     console.log(
       `${s.name.padEnd(13)} | ${ms(raw)}   | ${ms(median(r.first))}${r.reduced ? (r.reduced === r.first.length ? '*' : `*${r.reduced}/${r.first.length}`) : ' '}       | ${ms(median(r.firstFull))}    | ${ms(full)}        | ${(full / raw).toFixed(2)}× | ${(r.bytes / 1048576).toFixed(0).padStart(3)} | ${dec.toFixed(1).padStart(8)} ms           | ${ms(bound)}             | ${(full / bound).toFixed(2)}×`,
     );
+  }
+  for (const [name, r] of Object.entries(linkRows)) {
+    const raw = median(r.raw);
+    const full = median(r.full);
+    console.log(`${name} over an emulated link of ${LINK_MBPS} Mbit/s and ${LINK_RTT_MS} ms round trip: raw WADO-RS ${ms(raw)}, viewer 1st image ${ms(median(r.first))}, full load ${ms(full)} = ${(full / raw).toFixed(2)}× (target ≤ 1.2× — ${full / raw <= 1.2 ? 'met' : 'NOT met'})`);
   }
   console.log(
     `cached stack scroll: ${fps.map((x) => x.toFixed(1)).join(', ')} fps (target ≥ 55; the display rate caps it at 60); cornerstone render per slice (median/90th percentile): ${renderMs.join(', ')} ms`,

@@ -27,6 +27,7 @@ export interface Link {
 
 /** How much a direction may hold, in time of its bandwidth, before it stops reading (its socket buffer). */
 const BUFFER_MS = 250;
+const TICK_MS = 4;
 
 function pace(from: net.Socket, to: net.Socket, opts: LinkOptions): void {
   const bytesPerMs = opts.bitsPerSecond / 8 / 1000;
@@ -39,13 +40,14 @@ function pace(from: net.Socket, to: net.Socket, opts: LinkOptions): void {
   const pump = () => {
     timer = undefined;
     const now = performance.now();
-    while (queue.length && queue[0]!.at <= now) {
+    // Released by ticks of a few milliseconds (a timer per chunk would cost the relay more CPU than the bytes).
+    while (queue.length && queue[0]!.at <= now + TICK_MS / 2) {
       const { chunk } = queue.shift()!;
       held -= chunk.length;
       if (!to.destroyed) to.write(chunk);
     }
     if (held <= limit && from.isPaused()) from.resume();
-    if (queue.length) timer = setTimeout(pump, Math.max(0, queue[0]!.at - now));
+    if (queue.length) timer = setTimeout(pump, Math.max(TICK_MS, queue[0]!.at - now));
     else if (ended && !to.destroyed) to.end();
   };
   from.on('data', (chunk: Buffer) => {
@@ -54,7 +56,7 @@ function pace(from: net.Socket, to: net.Socket, opts: LinkOptions): void {
     queue.push({ at: lastRelease, chunk });
     held += chunk.length;
     if (held > limit) from.pause();
-    timer ??= setTimeout(pump, Math.max(0, lastRelease - now));
+    timer ??= setTimeout(pump, Math.max(0, lastRelease - now - TICK_MS / 2));
   });
   from.on('end', () => {
     ended = true;
