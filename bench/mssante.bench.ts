@@ -21,7 +21,7 @@ import { buildCda, loadCdaRequest, readXdm, writeXdm } from '../src/main/documen
 import { createCore } from '../src/main/handlers';
 import { tlsOptions, type MailAccountConfig } from '../src/main/mssante/accounts';
 import { readWorkerCount, SETTING_READ_WORKERS } from '../src/main/mssante/mail-read-pool';
-import { startMailServers } from '../src/main/mssante/mail-servers';
+import { removeSpoolCompanion, startMailServers } from '../src/main/mssante/mail-servers';
 import { newMessageId } from '../src/main/mssante/message-build';
 import { readMime } from '../src/main/mssante/mime-read';
 import { ensureLocalMailPki } from '../src/main/mssante/sandbox-pki';
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     for (const pid of pids.reverse()) await stopPid(pid);
-    if (spool) fs.rmSync(spool, { recursive: true, force: true });
+    removeSpoolCompanion(spool);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

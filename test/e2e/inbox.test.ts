@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCda, buildNewVersion, loadCdaRequest } from '../../src/main/documents';
-import { startMailServers, type RunningMailServers } from '../../src/main/mssante/mail-servers';
+import { removeSpoolCompanion, startMailServers, type RunningMailServers } from '../../src/main/mssante/mail-servers';
 import { ensureLocalMailPki } from '../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../src/main/mssante/sandbox-service';
 import { freePort } from '../../src/main/sandbox/ports';
@@ -154,7 +154,7 @@ describe.skipIf(!HAS_CHROMIUM || !HAS_MAIL)('Messagerie: reception, integration,
   afterAll(async () => {
     await app?.close().catch(() => {});
     for (const pid of pids.reverse()) await stopPid(pid);
-    if (servers && servers.spoolDir !== path.join(tmp.dir, 'mail')) fs.rmSync(servers.spoolDir, { recursive: true, force: true });
+    removeSpoolCompanion(servers?.spoolDir);
     tmp.cleanup();
   });
 

@@ -119,6 +119,11 @@ export function isSpoolCompanion(spool: string): boolean {
   return path.dirname(spool) === os.tmpdir() && path.basename(spool).startsWith(SPOOL_COMPANION_PREFIX);
 }
 
+/** Removes the mail spool once its servers are stopped when it is such a companion folder (it goes with `dir` otherwise). */
+export function removeSpoolCompanion(spool: unknown): void {
+  if (typeof spool === 'string' && isSpoolCompanion(spool)) fs.rmSync(spool, { recursive: true, force: true });
+}
+
 export function writeDovecotConfig(opts: MailServerOptions, spool: string): string {
   const d = path.join(opts.dir, 'dovecot');
   const base = path.join(d, 'base');

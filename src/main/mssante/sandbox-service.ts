@@ -3,7 +3,7 @@ import { startSandboxDirectoryFhir } from './directory-fhir-sandbox';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxContext, SandboxService } from '../sandbox/service';
-import { isSpoolCompanion, startMailServers, type MailServerUser } from './mail-servers';
+import { removeSpoolCompanion, startMailServers, type MailServerUser } from './mail-servers';
 import { ensureLocalMailPki } from './sandbox-pki';
 import { PATIENT_MAIL_DOMAIN } from './wire-profile';
 
@@ -139,7 +139,6 @@ export const mailSandboxService: SandboxService = {
   cleanUp(profile) {
     // The mailboxes and the Postfix queue (sandbox test documents, the TLS key Postfix reads) when they lived in a
     // companion folder of the system temp dir (`spoolDirFor`): emptied at each start anyway, gone at `down`.
-    const spool = (profile as { mail?: { spoolDir?: unknown } }).mail?.spoolDir;
-    if (typeof spool === 'string' && isSpoolCompanion(spool)) fs.rmSync(spool, { recursive: true, force: true });
+    removeSpoolCompanion((profile as { mail?: { spoolDir?: unknown } }).mail?.spoolDir);
   },
 };

@@ -6,7 +6,7 @@ import { buildCda, loadCdaRequest, type BuiltCda } from '../../../src/main/docum
 import type { Core } from '../../../src/main/core/app-core';
 import { createCore } from '../../../src/main/handlers';
 import { tlsOptions, type MailAccountConfig } from '../../../src/main/mssante/accounts';
-import { startMailServers, type MailServerOptions, type RunningMailServers } from '../../../src/main/mssante/mail-servers';
+import { removeSpoolCompanion, startMailServers, type MailServerOptions, type RunningMailServers } from '../../../src/main/mssante/mail-servers';
 import { ensureLocalMailPki, type MailPki } from '../../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../../src/main/mssante/sandbox-service';
 import { freePort } from '../../../src/main/sandbox/ports';
@@ -51,7 +51,7 @@ export async function startMailWorld(prefix: string, opts: WorldOptions = {}): P
   let servers: RunningMailServers | undefined;
   const stop = async () => {
     for (const pid of [...pids].reverse()) await stopPid(pid);
-    if (servers && servers.spoolDir !== path.join(tmp.dir, 'mail')) fs.rmSync(servers.spoolDir, { recursive: true, force: true });
+    removeSpoolCompanion(servers?.spoolDir);
     tmp.cleanup();
   };
   try {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCda, buildNewVersion, loadCdaRequest } from '../../../src/main/documents';
 import type { Core } from '../../../src/main/core/app-core';
 import { createCore } from '../../../src/main/handlers';
-import { startMailServers, type RunningMailServers } from '../../../src/main/mssante/mail-servers';
+import { removeSpoolCompanion, startMailServers, type RunningMailServers } from '../../../src/main/mssante/mail-servers';
 import { ensureLocalMailPki } from '../../../src/main/mssante/sandbox-pki';
 import { SANDBOX_PATIENT } from '../../../src/main/mssante/sandbox-service';
 import { freePort } from '../../../src/main/sandbox/ports';
@@ -107,7 +107,7 @@ describe('MSSanté mail flow against Dovecot + Postfix', () => {
   afterAll(async () => {
     await core?.close();
     for (const pid of pids.reverse()) await stopPid(pid);
-    if (servers && servers.spoolDir !== path.join(tmp.dir, 'mail')) fs.rmSync(servers.spoolDir, { recursive: true, force: true });
+    removeSpoolCompanion(servers?.spoolDir);
     tmp?.cleanup();
   });
 
