@@ -103,7 +103,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * get every byte through it — as from a remote site's PACS. The sandbox's record names the new proxy. Returns
  * what undoes it (the link closed, that proxy stopped; the sandbox's own is not restarted).
  */
-async function linkPacs(manager: SandboxManager, proxyPid: number): Promise<() => Promise<void>> {
+async function linkPacs(manager: SandboxManager): Promise<() => Promise<void>> {
+  // The PACS service records Orthanc's PID, then its proxy's.
+  const recorded = JSON.parse(fs.readFileSync(manager.profilePath, 'utf8')) as { services: Record<string, { pids: number[] }> };
+  const pacs = recorded.services['pacs']!;
+  const proxyPid = pacs.pids[1]!;
   const configFile = path.join(manager.runDir, 'pacs-proxy.json');
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { port: number; upstream: string };
   const orthanc = new URL(config.upstream);
@@ -118,8 +122,6 @@ async function linkPacs(manager: SandboxManager, proxyPid: number): Promise<() =
     cwd: path.join(__dirname, '..'),
   });
   // The sandbox's record follows (the app checks that every recorded process is alive; `down` stops this one).
-  const recorded = JSON.parse(fs.readFileSync(manager.profilePath, 'utf8')) as { services: Record<string, { pids: number[] }> };
-  const pacs = recorded.services['pacs']!;
   pacs.pids = pacs.pids.map((p) => (p === proxyPid ? pid : p));
   fs.writeFileSync(manager.profilePath, JSON.stringify(recorded, null, 2));
   const undo = async () => {
@@ -149,7 +151,7 @@ export async function viewerBench(): Promise<void> {
   const manager = new SandboxManager({ dataDir, services: [identitySandboxService, dmpSandboxService, pacsSandboxService], onProgress: (m) => console.log(m) });
   const load0 = loadavg();
   const t0 = performance.now();
-  const profile = (await manager.up()) as unknown as { pacs: PacsProfile; services: Record<string, { pids: number[] }> };
+  const profile = (await manager.up()) as unknown as { pacs: PacsProfile };
   console.log(`\nViewer benchmark — sandbox up in ${ms(performance.now() - t0)}`);
   const pacs = profile.pacs;
   const seed = JSON.parse(fs.readFileSync(pacs.seedFile, 'utf8')) as { studies: { key: string; studyInstanceUid: string; series: { seriesInstanceUid: string; transferSyntaxUid: string }[] }[] };
@@ -167,7 +169,7 @@ export async function viewerBench(): Promise<void> {
       const linked = run === RUNS;
       if (linked) {
         console.log(`  over an emulated link of ${LINK_MBPS} Mbit/s and ${LINK_RTT_MS} ms round trip in front of the PACS:`);
-        unlink = await linkPacs(manager, profile.services['pacs']!.pids[1]!);
+        unlink = await linkPacs(manager);
       }
       fs.rmSync(path.join(dataDir, 'cache', 'imaging'), { recursive: true, force: true });
       const app = await openAppProcess(dataDir, { width: 1400, height: 900 });

@@ -217,10 +217,10 @@ async function main(): Promise<void> {
     console.log(`prepared ${N} document mails (${mb(bytes)}, ${(bytes / N / 1024).toFixed(0)} KB each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     // Baseline: raw FETCH of every source over one session, twice (the first warms Dovecot's caches).
-    const rawFetch = async () => {
+    const rawFetch = async (client: ImapFlow = imap()) => {
       let n = 0;
       let total = 0;
-      await onInbox(imap(), async (c) => {
+      await onInbox(client, async (c) => {
         for await (const m of c.fetch('1:*', { uid: true, source: true })) {
           n++;
           total += m.source?.length ?? 0;
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
     };
     await rawFetch();
     let threads = cpuByThread();
-    const base = await phase(rawFetch);
+    const base = await phase(() => rawFetch());
     if (VERBOSE) console.log(`CPU ms during the raw FETCH: ${cpuSince(threads)}`);
 
     // Storage floor: what the sync must do besides reading, with no reading at all — the same batched FETCH, each
@@ -271,7 +271,7 @@ async function main(): Promise<void> {
     ensureBuilt();
     const cpu = (x: { cpuMs: number }) => `CPU ${(x.cpuMs / N).toFixed(2)} ms/msg`;
     const cores = os.availableParallelism();
-    const runs: { base: number; baseBusy?: number; cold: SyncResult; later: SyncResult }[] = [];
+    const runs: { base: number; cold: SyncResult; later: SyncResult }[] = [];
     const busy = (x?: number) => (x === undefined ? '' : ` (machine: ${x.toFixed(2)} of ${cores} cores busy)`);
     /** A data folder whose sandbox profile has the APP account, reached on `imapPort` (Dovecot, or a link to it). */
     const dirFor = (name: string, imapPort = ports.imap) => {
@@ -281,15 +281,15 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(dataDir, 'sandbox', 'profile.json'), JSON.stringify({ version: 1, running: false, runDir: path.join(tmp, 'run'), services: {}, accounts: [account], mail: { caFiles: [pki.caCert] }, patients: [SANDBOX_PATIENT] }));
       return dataDir;
     };
+    const childOf = (dataDirs: string[]): SyncChild => ({ dataDirs, port: ports.imap, caCert: pki.caCert, app: app as unknown as MailAccountConfig });
     const line = (x: SyncResult, b: number) => `${x.ms.toFixed(0)} ms = ${(x.ms / b).toFixed(2)}× (read on the ${x.readOn}; ${cpu(x)}, so at least ${(x.cpuMs / cores).toFixed(0)} ms on ${cores} cores = ${(x.cpuMs / cores / b).toFixed(2)}× at best;${busy(x.busyCores)} peak RSS ${mb(x.peakRss)})${VERBOSE ? ` [CPU ms by thread: ${x.threads}]` : ''}`;
     for (let r = 0; r < RUNS; r++) {
       if (r > 0) await unmark(imap());
-      const [f1, f2] = [await phase(rawFetch), await phase(rawFetch)];
+      const [f1, f2] = [await phase(() => rawFetch()), await phase(() => rawFetch())];
       const best = f1.ms <= f2.ms ? f1 : f2;
       const b = best.ms;
-      const child: SyncChild = { dataDirs: [dirFor(`data-${r}-a`), dirFor(`data-${r}-b`)], port: ports.imap, caCert: pki.caCert, app: app as unknown as MailAccountConfig };
-      const [cold, later] = await syncInChild(child);
-      runs.push({ base: b, baseBusy: best.busyCores, cold: cold!, later: later! });
+      const [cold, later] = await syncInChild(childOf([dirFor(`data-${r}-a`), dirFor(`data-${r}-b`)]));
+      runs.push({ base: b, cold: cold!, later: later! });
       console.log(`run ${r + 1}: raw FETCH ${b.toFixed(0)} ms${busy(best.busyCores)}; first sync of a fresh process ${line(cold!, b)}; a later sync ${line(later!, b)}`);
     }
     const median = (f: (x: (typeof runs)[number]) => number) => [...runs].sort((x, y) => f(x) - f(y))[Math.floor(runs.length / 2)]!;
@@ -311,19 +311,10 @@ async function main(): Promise<void> {
       const link = await startLink({ host: '127.0.0.1', port: ports.imap, bitsPerSecond: LINK_MBPS * 1e6, delayMs: LINK_RTT_MS / 2 });
       try {
         await unmark(imap());
-        const viaLink = () => imapClient(link.port, app as unknown as MailAccountConfig, pki.caCert);
-        const rawOverLink = async () => {
-          let n = 0;
-          await onInbox(viaLink(), async (c) => {
-            for await (const m of c.fetch('1:*', { uid: true, source: true })) if (m.source) n++;
-          });
-          if (n !== N) throw new Error(`bench: fetched ${n} messages over the link, expected ${N}`);
-        };
-        const b = (await phase(rawOverLink)).ms;
-        const child: SyncChild = { dataDirs: [dirFor('link-a', link.port), dirFor('link-b', link.port)], port: ports.imap, caCert: pki.caCert, app: app as unknown as MailAccountConfig };
-        const [cold, later] = await syncInChild(child);
+        const b = (await phase(() => rawFetch(imapClient(link.port, app as unknown as MailAccountConfig, pki.caCert)))).ms;
+        const [cold, later] = await syncInChild(childOf([dirFor('link-a', link.port), dirFor('link-b', link.port)]));
         console.log(
-          `over an emulated link of ${LINK_MBPS} Mbit/s and ${LINK_RTT_MS} ms round trip: raw FETCH ${b.toFixed(0)} ms; first sync ${cold!.ms.toFixed(0)} ms = ${(cold!.ms / b).toFixed(2)}×, a later sync ${later!.ms.toFixed(0)} ms = ${(later!.ms / b).toFixed(2)}× (target ≤ ${TARGET}× — ${cold!.ms / b <= TARGET ? 'met' : 'NOT met'} / ${later!.ms / b <= TARGET ? 'met' : 'NOT met'})`,
+          `over an emulated link of ${LINK_MBPS} Mbit/s and ${LINK_RTT_MS} ms round trip: raw FETCH ${b.toFixed(0)} ms; first sync ${cold!.ms.toFixed(0)} ms = ${(cold!.ms / b).toFixed(2)}×, a later sync ${later!.ms.toFixed(0)} ms = ${(later!.ms / b).toFixed(2)}× (target ≤ ${TARGET}× — ${verdict(cold!.ms / b)} / ${verdict(later!.ms / b)})`,
         );
       } finally {
         await link.close();

@@ -26,7 +26,6 @@ afterAll(async () => {
  * run on one), nothing of the batch committed or flagged, and the next sync takes every message.
  */
 describe('a message read failing while its batch is still being fetched', () => {
-
   it('fails the sync, commits and flags nothing, and the next sync integrates every message', async () => {
     for (const name of ['rf1.xml', 'rf2.xml', 'rf3.xml']) await sendDocument(world, name);
     const box = await waitFor(async () => {
